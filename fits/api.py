@@ -1,0 +1,206 @@
+"""The API's shared base: scoped viewsets and serializers, brief mode, and the core endpoints.
+
+Each app's api.py lists its `routes`; fits/urls.py gathers them into one router under /api/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from fits.models import Activity, Authority, AuthorityRole, Membership, School, User
+from fits.scoping import SchoolScopedQuerySet
+
+# =============================================================================
+# Base classes
+# =============================================================================
+
+
+class ScopedSerializerMixin:
+    """Narrows every related field backed by a school-scoped queryset to what the user may see."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None:
+            return fields
+        for field in fields.values():
+            queryset = getattr(field, "queryset", None)
+            if isinstance(queryset, SchoolScopedQuerySet):
+                field.queryset = queryset.visible_to(user)
+            elif queryset is not None and queryset.model is School and not user.is_superuser:
+                field.queryset = queryset.filter(pk__in=user.visible_school_ids)
+        return fields
+
+
+class BriefSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
+    """Base serializer: `id`, `url`, `display`, and `?brief=1` for the fields in Meta.brief_fields."""
+
+    display = serializers.SerializerMethodField()
+
+    def get_display(self, obj: Any) -> str:
+        return str(obj)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.context.get("brief"):
+            brief = getattr(self.Meta, "brief_fields", ("id", "display"))
+            return {name: field for name, field in fields.items() if name in brief}
+        return fields
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Every endpoint over school-owned records starts here: the queryset is what the user may see.
+
+    Records of other schools are not in it, so they answer 404 like missing ones. Service errors
+    (Django's ValidationError and PermissionDenied) become the API's 400 and 403.
+    """
+
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return self.queryset.model.objects.visible_to(self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["brief"] = self.request.query_params.get("brief") in ("1", "true") if self.request else False
+        return context
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DjangoValidationError):
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            exc = exceptions.ValidationError(detail)
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = exceptions.PermissionDenied(str(exc) or None)
+        return super().handle_exception(exc)
+
+
+class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    pass
+
+
+# =============================================================================
+# Core endpoints
+# =============================================================================
+
+
+class AuthoritySerializer(BriefSerializer):
+    class Meta:
+        model = Authority
+        fields = ("id", "display", "name", "slug", "code", "nation")
+        brief_fields = ("id", "display", "slug")
+
+
+class SchoolSerializer(BriefSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:school-detail")
+    authority = AuthoritySerializer(read_only=True, context={"brief": True})
+
+    class Meta:
+        model = School
+        fields = ("id", "url", "display", "name", "slug", "code", "phase", "authority", "phone", "email", "website")
+        brief_fields = ("id", "url", "display", "slug")
+
+
+class SchoolViewSet(ScopedReadOnlyViewSet):
+    """The schools where you hold a role, directly or through your authority."""
+
+    queryset = School.objects.none()
+    serializer_class = SchoolSerializer
+    filterset_fields = ("authority", "slug", "phase")
+
+    def get_queryset(self):
+        schools = School.objects.filter(is_active=True).select_related("authority")
+        if self.request.user.is_superuser:
+            return schools
+        return schools.filter(pk__in=self.request.user.visible_school_ids)
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    display = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "display")
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ("school", "role", "role_display")
+
+
+class AuthorityRoleSerializer(serializers.ModelSerializer):
+    authority = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = AuthorityRole
+        fields = ("authority", "role", "role_display")
+
+
+class MeSerializer(serializers.ModelSerializer):
+    display = serializers.CharField(source="__str__", read_only=True)
+    memberships = MembershipSerializer(many=True, read_only=True)
+    authority_roles = AuthorityRoleSerializer(many=True, read_only=True)
+    schools = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "username",
+            "display",
+            "email",
+            "is_superuser",
+            "memberships",
+            "authority_roles",
+            "schools",
+        )
+
+    def get_schools(self, user: User) -> list[str]:
+        """Slugs of every school whose records you may see."""
+        schools = School.objects.filter(is_active=True)
+        if not user.is_superuser:
+            schools = schools.filter(pk__in=user.visible_school_ids)
+        return list(schools.values_list("slug", flat=True))
+
+
+class MeView(APIView):
+    """Who you are: your roles at schools and authorities, and the schools you can see."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user, context={"request": request}).data)
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token: send it as `Authorization: Token <token>`."""
+
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "token"
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    """One timeline entry, the same for every process."""
+
+    actor = UserBriefSerializer(read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = ("id", "kind", "kind_display", "actor", "public", "text", "changes", "created_at")
+
+
+routes = [("schools", SchoolViewSet, "school")]

@@ -1,0 +1,262 @@
+"""The shared core: authorities, schools, people and their roles, references and activity."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from fits.scoping import SchoolOwned
+
+# =============================================================================
+# Roles
+# =============================================================================
+
+
+class Role(models.TextChoices):
+    """What a person does at one school (DESIGN.md 1)."""
+
+    ICT_USER = "ict_user", "ICT user"
+    DESK = "desk", "Service desk administrator"
+    TECHNICIAN = "technician", "Technician"
+    NETWORK_MANAGER = "network_manager", "Network manager"
+    SCHOOL_LEADER = "school_leader", "School leader"
+
+
+class AuthorityRoleKind(models.TextChoices):
+    """What a person does for every school of an authority."""
+
+    CONSULTANT = "consultant", "LEA consultant"
+    SUPPORT = "support", "Authority support unit"
+
+
+# Roles that see and handle all of a school's tickets, not just their own.
+STAFF_ROLES = frozenset({Role.DESK, Role.TECHNICIAN, Role.NETWORK_MANAGER, Role.SCHOOL_LEADER}) | frozenset(
+    AuthorityRoleKind
+)
+
+
+# Roles that do technical work on incidents.
+TECHNICAL_ROLES = frozenset({Role.TECHNICIAN, Role.NETWORK_MANAGER, AuthorityRoleKind.SUPPORT})
+
+# =============================================================================
+# Authorities and schools
+# =============================================================================
+
+
+class Nation(models.TextChoices):
+    """Which bank holidays apply (the holidays library's GB subdivisions)."""
+
+    ENGLAND = "ENG", "England"
+    WALES = "WLS", "Wales"
+    SCOTLAND = "SCT", "Scotland"
+    NORTHERN_IRELAND = "NIR", "Northern Ireland"
+
+
+class Authority(models.Model):
+    """A local education authority (LEA) or trust, with its schools and its support unit."""
+
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=50, unique=True)
+    code = models.CharField("LA code", max_length=10, blank=True, help_text="DfE local authority number, e.g. 350.")
+    nation = models.CharField(max_length=3, choices=Nation.choices, default=Nation.ENGLAND)
+    email = models.EmailField("support e-mail", blank=True)
+    phone = models.CharField("support phone", max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "authorities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    """A school: the unit that owns records, staff and service levels."""
+
+    class Phase(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+        ALL_THROUGH = "all_through", "All-through"
+        SPECIAL = "special", "Special"
+        NURSERY = "nursery", "Nursery"
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="schools", null=True, blank=True)
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=50, unique=True)
+    code = models.CharField("URN", max_length=10, blank=True, help_text="DfE unique reference number.")
+    phase = models.CharField(max_length=20, choices=Phase.choices, blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# =============================================================================
+# People
+# =============================================================================
+
+
+class UserQuerySet(models.QuerySet):
+    def with_role_at(self, school_id: int, roles: set[str] | frozenset[str]) -> UserQuerySet:
+        """People holding one of `roles` at the school, directly or through its authority."""
+        return (
+            self.filter(is_active=True)
+            .filter(
+                models.Q(membership__school_id=school_id, membership__role__in=roles)
+                | models.Q(authorityrole__authority__schools=school_id, authorityrole__role__in=roles)
+            )
+            .distinct()
+        )
+
+    def technicians_at(self, school_id: int) -> UserQuerySet:
+        """Who can work incidents at a school: its technicians and network manager, the authority's unit."""
+        return self.with_role_at(school_id, TECHNICAL_ROLES)
+
+
+class PersonManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A person who signs in: staff, technicians, consultants, administrators."""
+
+    objects = PersonManager()
+
+    phone = models.CharField(max_length=30, blank=True)
+    job_title = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def school_roles(self) -> dict[int, frozenset[str]]:
+        """Roles held at each visible school: memberships plus the roles of the school's authority."""
+        roles: dict[int, set[str]] = {}
+        for school_id, role in Membership.objects.filter(user=self, school__is_active=True).values_list(
+            "school_id", "role"
+        ):
+            roles.setdefault(school_id, set()).add(role)
+        for school_id, role in AuthorityRole.objects.filter(user=self, authority__schools__is_active=True).values_list(
+            "authority__schools", "role"
+        ):
+            roles.setdefault(school_id, set()).add(role)
+        return {school_id: frozenset(r) for school_id, r in roles.items()}
+
+    @property
+    def visible_school_ids(self) -> list[int]:
+        """The schools whose records this user may see (all of them for a superuser)."""
+        if self.is_superuser:
+            return list(School.objects.values_list("pk", flat=True))
+        return list(self.school_roles)
+
+    def roles_at(self, school_id: int | None) -> frozenset[str]:
+        if school_id is None:
+            return frozenset()
+        return self.school_roles.get(school_id, frozenset())
+
+    @cached_property
+    def authority_roles(self) -> list[AuthorityRole]:
+        return list(self.authorityrole_set.select_related("authority"))
+
+    @cached_property
+    def memberships(self) -> list[Membership]:
+        return list(self.membership_set.select_related("school").filter(school__is_active=True))
+
+
+class Membership(models.Model):
+    """A role held by a person at one school."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "school", "role"], name="membership_unique")]
+        ordering = ["school__name", "role"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.school}"
+
+
+class AuthorityRole(models.Model):
+    """A role held by a person for every school of an authority (consultants, the support unit)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=AuthorityRoleKind.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "authority", "role"], name="authority_role_unique")]
+        ordering = ["authority__name", "role"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} for {self.authority}"
+
+
+# =============================================================================
+# References and activity (DESIGN.md 4.3)
+# =============================================================================
+
+
+class ReferenceSequence(SchoolOwned):
+    """The last number handed out for one kind of record at one school (INC, PRB, RFC...)."""
+
+    prefix = models.CharField(max_length=8)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "prefix"], name="reference_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}:{self.prefix}:{self.last_number}"
+
+
+class Activity(SchoolOwned):
+    """One entry in a record's timeline: a comment, a status change, an assignment, a link.
+
+    Shared by every process, so one template and one serializer show every timeline.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Logged"
+        COMMENT = "comment", "Comment"
+        STATUS = "status", "Status change"
+        ASSIGNMENT = "assignment", "Assignment"
+        FIELD = "field", "Details changed"
+        LINK = "link", "Link"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    public = models.BooleanField(default=True, help_text="Seen by the person who logged the record.")
+    text = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="activity_record_idx")]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor or 'system'}"

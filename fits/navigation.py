@@ -1,0 +1,52 @@
+"""Navigation grouped as FITS processes and OM functions, built from the installed apps.
+
+Each app's AppConfig lists its `navigation` items, its `fits_group` ("processes" or "om") and
+its `fits_order`; the sidebar shows only apps that exist and items the person may use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
+
+GROUPS = {"processes": "FITS processes", "om": "Operations management"}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str = "circle"
+    # The name of a predicate in fits.access deciding who sees the item (at the chosen school,
+    # or at any of theirs); None: everyone signed in.
+    visible: str | None = None
+
+
+def menu(user: Any, school: Any, path: str) -> list[dict[str, Any]]:
+    """The sidebar for `user`: groups of apps, each with the items they may use."""
+    from fits import access
+
+    groups: dict[str, list[dict[str, Any]]] = {key: [] for key in GROUPS}
+    configs = sorted(
+        (c for c in apps.get_app_configs() if getattr(c, "navigation", None)),
+        key=lambda c: getattr(c, "fits_order", 100),
+    )
+    for config in configs:
+        items = []
+        for item in config.navigation:
+            if item.visible is not None:
+                predicate = access.here_or_anywhere(getattr(access, item.visible))
+                if not predicate.test(user, school):
+                    continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            active = path == url if url == "/" else path.startswith(url)
+            items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        if items:
+            groups[config.fits_group].append({"label": config.verbose_name, "items": items})
+    return [{"label": GROUPS[key], "apps": value} for key, value in groups.items() if value]

@@ -1,0 +1,52 @@
+"""The default periodic tasks: one list, applied idempotently by `manage.py setup_schedules`.
+
+Schedules live in the database (django-celery-beat), so an administrator can change them in the
+admin; applying the defaults again resets only the rows named here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    crontab: str  # minute hour day_of_month month_of_year day_of_week
+    description: str
+
+
+DEFAULT_SCHEDULES = [
+    Schedule(
+        name="Close incidents the caller has not answered",
+        task="incidents.tasks.incident_close_unconfirmed_task",
+        crontab="15 6 * * *",  # at 06:15 every day (crontab.guru: "At 06:15")
+        description="FITS closure: a resolution the caller has not confirmed or disputed within the "
+        "grace period (FITS_AUTO_CLOSE_DAYS) is closed.",
+    ),
+]
+
+
+@transaction.atomic
+def apply_default_schedules() -> list[str]:
+    """Create or update the default periodic tasks; returns their names."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    for schedule in DEFAULT_SCHEDULES:
+        minute, hour, day_of_month, month_of_year, day_of_week = schedule.crontab.split()
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+            timezone="Europe/London",
+        )
+        PeriodicTask.objects.update_or_create(
+            name=schedule.name,
+            defaults={"task": schedule.task, "crontab": crontab, "interval": None, "description": schedule.description},
+        )
+    return [s.name for s in DEFAULT_SCHEDULES]

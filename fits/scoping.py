@@ -1,0 +1,83 @@
+"""The one scoping rule (DESIGN.md 4.2): a school's records answer only to people with a role there.
+
+Every school-owned model inherits `SchoolOwned`; its default manager is built on
+`SchoolScopedQuerySet`, whose `visible_to(user)` is where pages, API viewsets, exports and the
+admin start. Child rows that reach their school through a parent set `school_path`
+(e.g. "incident__school"). A system check (fits.E001) refuses a model with a `school_path`
+whose default manager cannot scope.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+if TYPE_CHECKING:
+    from fits.models import User
+
+
+class SchoolScopedQuerySet(models.QuerySet):
+    """A queryset that knows how to narrow itself to what a user may see."""
+
+    def visible_to(self, user: User | Any) -> SchoolScopedQuerySet:
+        """Rows of the schools where `user` holds a role, directly or through an authority."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(**{f"{self.model.school_path}__in": user.visible_school_ids})
+
+    def of_school(self, school_id: int | None) -> SchoolScopedQuerySet:
+        """Narrow to one school (the school switcher), or leave as is for "all my schools"."""
+        if school_id is None:
+            return self
+        return self.filter(**{self.model.school_path: school_id})
+
+
+SchoolScopedManager = models.Manager.from_queryset(SchoolScopedQuerySet)
+
+
+class SchoolOwned(models.Model):
+    """Base of every record that belongs to a school."""
+
+    school = models.ForeignKey("fits.School", on_delete=models.PROTECT, related_name="+")
+
+    school_path = "school"
+
+    objects = SchoolScopedManager()
+
+    class Meta:
+        abstract = True
+
+
+def ensure_same_school(record: models.Model, *related: models.Model | None) -> None:
+    """Refuse to link records of two schools (an incident to another school's CI, say)."""
+    for other in related:
+        if other is not None and getattr(other, "school_id", None) != record.school_id:
+            raise ValidationError(f"{other} belongs to another school.")
+
+
+def schools_visible_to(user: User | Any) -> models.QuerySet:
+    """The active schools where `user` holds a role, directly or through an authority."""
+    from fits.models import School
+
+    if user is None or not user.is_authenticated:
+        return School.objects.none()
+    schools = School.objects.filter(is_active=True)
+    return schools if user.is_superuser else schools.filter(pk__in=user.visible_school_ids)
+
+
+def people_visible_to(user: User | Any) -> models.QuerySet:
+    """The people with a role at any school `user` can see (for assignee and reporter choices)."""
+    from fits.models import User
+
+    if user is None or not user.is_authenticated:
+        return User.objects.none()
+    if user.is_superuser:
+        return User.objects.all()
+    school_ids = user.visible_school_ids
+    return User.objects.filter(
+        models.Q(membership__school__in=school_ids) | models.Q(authorityrole__authority__schools__in=school_ids)
+    ).distinct()

@@ -1,0 +1,64 @@
+"""Small pieces of the UI used on every page: icons, status and priority badges, timeline text."""
+
+from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def icon(name: str, css: str = "") -> str:
+    """An icon from the vendored Tabler sprite; decorative, so hidden from screen readers."""
+    return format_html(
+        '<svg class="icon {}" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" '
+        'stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><use href="{}#{}"></use></svg>',
+        css,
+        static("vendor/tabler-icons/sprite.svg"),
+        name,
+    )
+
+
+STATUS_COLOURS = {
+    "new": "blue",
+    "assigned": "azure",
+    "in_progress": "indigo",
+    "on_hold": "yellow",
+    "resolved": "green",
+    "closed": "secondary",
+    "reopened": "orange",
+}
+PRIORITY_COLOURS = {1: "red", 2: "orange", 3: "yellow", 4: "azure", 5: "secondary"}
+
+
+@register.simple_tag
+def status_badge(record) -> str:
+    colour = STATUS_COLOURS.get(record.status, "secondary")
+    return format_html('<span class="badge bg-{}-lt">{}</span>', colour, record.get_status_display())
+
+
+@register.simple_tag
+def priority_badge(record) -> str:
+    colour = PRIORITY_COLOURS.get(record.priority, "secondary")
+    return format_html('<span class="badge bg-{}-lt">{}</span>', colour, record.get_priority_display())
+
+
+@register.filter
+def status_label(value: str, record) -> str:
+    """The label of a status value of `record`'s model, for timeline entries."""
+    return dict(record.__class__._meta.get_field("status").choices).get(value, value)
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta in words a school reads easily: "2 d 4 h", "3 h 20 min", "12 min"."""
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 60 * 24)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"

@@ -1,0 +1,53 @@
+"""URLs: the pages of each app, the admin, and one API router gathered from each app's api.routes."""
+
+from importlib import import_module
+
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from fits import api as core_api
+from fits import views as core_views
+
+
+def build_router() -> DefaultRouter:
+    """One router for /api/: the core's routes, then every app's `api.routes`."""
+    router = DefaultRouter()
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.api")
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.api":
+                raise
+            continue
+        for prefix, viewset, basename in getattr(module, "routes", []):
+            router.register(prefix, viewset, basename=basename)
+    return router
+
+
+api_patterns = [
+    path("auth/token/", core_api.TokenView.as_view(), name="token"),
+    path("me/", core_api.MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    *build_router().urls,
+]
+
+urlpatterns = [
+    path("", include("servicedesk.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("school/switch/", core_views.switch_school, name="switch_school"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("api/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "FITS Service Desk administration"
+admin.site.site_title = "FITS Service Desk"

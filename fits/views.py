@@ -1,0 +1,69 @@
+"""Base views that apply the scoping rule, and the core's own pages (sign-in, school switcher)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from fits.middleware import SESSION_KEY
+from fits.models import School
+
+
+class ScopedViewMixin(LoginRequiredMixin):
+    """Every page over school-owned records starts here: the queryset is what the user may see.
+
+    A record of another school is simply not in the queryset, so it answers 404 like a missing one.
+    Lists narrow further to the school chosen in the switcher (`request.school`).
+    """
+
+    model: Any = None
+    narrow_to_current_school = True
+
+    def get_scoped_queryset(self) -> QuerySet:
+        return self.model.objects.visible_to(self.request.user)
+
+    def get_queryset(self) -> QuerySet:
+        queryset = self.get_scoped_queryset()
+        school = getattr(self.request, "school", None)
+        if self.narrow_to_current_school and school is not None:
+            queryset = queryset.of_school(school.pk)
+        return queryset
+
+
+class ServiceErrorMixin:
+    """Turn a service's ValidationError / PermissionDenied into a message on the page."""
+
+    def report_service_error(self, error: Exception) -> None:
+        if isinstance(error, PermissionDenied):
+            messages.error(self.request, str(error) or "You do not have permission to do that.")
+            return
+        for text in getattr(error, "messages", [str(error)]):
+            messages.error(self.request, text)
+
+
+@require_POST
+def switch_school(request: HttpRequest) -> HttpResponse:
+    """The school switcher: work in one school, or in all of them (slug "all")."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    slug = request.POST.get("school", "all")
+    if slug == "all":
+        request.session.pop(SESSION_KEY, None)
+    else:
+        school = School.objects.filter(slug=slug, is_active=True).first()
+        if school is None or not (request.user.is_superuser or school.pk in request.user.school_roles):
+            messages.error(request, "You have no role at that school.")
+        else:
+            request.session[SESSION_KEY] = school.pk
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

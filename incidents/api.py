@@ -1,0 +1,161 @@
+"""The incidents API: /api/incidents/, with the lifecycle as actions that call the services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from fits import access
+from fits.activity import timeline
+from fits.api import ActivitySerializer, BriefSerializer, ScopedViewSet, UserBriefSerializer
+from fits.models import User
+from fits.scoping import people_visible_to, schools_visible_to
+from incidents import services
+from incidents.filters import IncidentFilterSet
+from incidents.models import Channel, Impact, Incident, Urgency
+
+
+class IncidentSerializer(BriefSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail")
+    school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    reporter = UserBriefSerializer(read_only=True)
+    logged_by = UserBriefSerializer(read_only=True)
+    assignee = UserBriefSerializer(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    priority_display = serializers.CharField(source="get_priority_display", read_only=True)
+    actions = serializers.SerializerMethodField(help_text="The lifecycle actions you may take now.")
+
+    class Meta:
+        model = Incident
+        fields = (
+            "id",
+            "url",
+            "display",
+            "reference",
+            "school",
+            "title",
+            "description",
+            "room",
+            "channel",
+            "reporter",
+            "logged_by",
+            "impact",
+            "urgency",
+            "priority",
+            "priority_display",
+            "status",
+            "status_display",
+            "assignee",
+            "resolution",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "actions",
+        )
+        read_only_fields = fields
+        brief_fields = ("id", "url", "display", "reference", "status", "priority")
+
+    def get_actions(self, incident: Incident) -> list[str]:
+        request = self.context.get("request")
+        return [t.name for t in Incident.WORKFLOW.available(request.user, incident)] if request else []
+
+
+class IncidentLogSerializer(serializers.Serializer):
+    """What it takes to log an incident. `school` is a slug; `reporter` is for the desk logging a call."""
+
+    school = serializers.SlugRelatedField(slug_field="slug", queryset=schools_visible_to(None))
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    room = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.LOW)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
+    reporter = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False, allow_null=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.context["request"].user
+        self.fields["school"].queryset = schools_visible_to(user)
+        self.fields["reporter"].queryset = people_visible_to(user)
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=sorted(Incident.WORKFLOW.transitions))
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), allow_null=True)
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = people_visible_to(self.context["request"].user)
+
+
+class CommentSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    public = serializers.BooleanField(default=True)
+
+
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Incidents you may see: your schools' queues, or the ones you reported.
+
+    Log one with POST; move it along its lifecycle with `transition`, route it with `assign`,
+    and follow its timeline with `activity`. Status is never written directly.
+    """
+
+    queryset = Incident.objects.none()
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().for_list()
+
+    @extend_schema(request=IncidentLogSerializer, responses={201: IncidentSerializer})
+    def create(self, request):
+        payload = IncidentLogSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        incident = services.incident_log(logged_by=request.user, **payload.validated_data)
+        return Response(self.get_serializer(incident).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransitionSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        payload = TransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        incident = services.incident_transition(
+            incident=self.get_object(), actor=request.user, **payload.validated_data
+        )
+        return Response(self.get_serializer(incident).data)
+
+    @extend_schema(request=AssignSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        payload = AssignSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        incident = services.incident_assign(incident=self.get_object(), actor=request.user, **payload.validated_data)
+        return Response(self.get_serializer(incident).data)
+
+    @extend_schema(request=CommentSerializer, responses={201: ActivitySerializer})
+    @action(detail=True, methods=["post"])
+    def comment(self, request, pk=None):
+        payload = CommentSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        entry = services.incident_comment(incident=self.get_object(), author=request.user, **payload.validated_data)
+        return Response(ActivitySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ActivitySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def activity(self, request, pk=None):
+        """The incident's timeline, oldest first (internal notes only for support staff)."""
+        incident = self.get_object()
+        entries = timeline(incident, include_internal=access.can_see_internal_notes.test(request.user, incident))
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(ActivitySerializer(page, many=True).data)
+
+
+routes = [("incidents", IncidentViewSet, "incident")]

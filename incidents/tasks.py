@@ -1,0 +1,15 @@
+"""Celery tasks of Incident Management: thin wrappers that call services."""
+
+from celery import shared_task
+
+from incidents import services
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def incident_notify_task(incident_id: int, event: str) -> int:
+    return services.incident_send_notifications(incident_id=incident_id, event=event)
+
+
+@shared_task(acks_late=True)
+def incident_close_unconfirmed_task() -> int:
+    return services.incident_close_unconfirmed()
