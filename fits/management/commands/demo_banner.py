@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, **options) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nFITS Service Desk: http://127.0.0.1:{port}/"))
         self.stdout.write("Demo logins (password = username):")
-        for username, first, last, title, where, role in LOGINS:
+        for username, *_, where, role in LOGINS:
             what = role.label if role else "Administrator (superuser)"
             self.stdout.write(f"  {username:<11} {what}{f' at {where}' if where else ''}")
         self.stdout.write("API docs: /api/docs/  Admin: /admin/   Ctrl-C stops the site, the worker and beat.\n")
