@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from fits.models import Activity, Authority, AuthorityRole, Membership, ReferenceSequence, School, User
+from fits.scoping import scope_choices
 
 
 class ScopedAdminMixin:
@@ -12,6 +13,21 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request):
         return self.model.objects.visible_to(request.user)
+
+    def get_list_filter(self, request):
+        # A related filter offers only values found in the visible rows, not every school's.
+        return [
+            (name, admin.RelatedOnlyFieldListFilter)
+            if isinstance(name, str) and "__" not in name and self.model._meta.get_field(name).is_relation
+            else name
+            for name in super().get_list_filter(request)
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and getattr(field, "queryset", None) is not None:
+            field.queryset = scope_choices(field.queryset, request.user)
+        return field
 
 
 class MembershipInline(admin.TabularInline):

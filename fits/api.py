@@ -17,7 +17,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fits.models import Activity, Authority, AuthorityRole, Membership, School, User
-from fits.scoping import SchoolScopedQuerySet
+from fits.scoping import scope_choices
 
 # =============================================================================
 # Base classes
@@ -25,7 +25,7 @@ from fits.scoping import SchoolScopedQuerySet
 
 
 class ScopedSerializerMixin:
-    """Narrows every related field backed by a school-scoped queryset to what the user may see."""
+    """Narrows every related field's choices to what the requesting user may see (fits.scoping.scope_choices)."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -34,12 +34,14 @@ class ScopedSerializerMixin:
         if user is None:
             return fields
         for field in fields.values():
-            queryset = getattr(field, "queryset", None)
-            if isinstance(queryset, SchoolScopedQuerySet):
-                field.queryset = queryset.visible_to(user)
-            elif queryset is not None and queryset.model is School and not user.is_superuser:
-                field.queryset = queryset.filter(pk__in=user.visible_school_ids)
+            field = getattr(field, "child_relation", field)  # many=True relations
+            if getattr(field, "queryset", None) is not None:
+                field.queryset = scope_choices(field.queryset, user)
         return fields
+
+
+class ScopedInputSerializer(ScopedSerializerMixin, serializers.Serializer):
+    """Base of the small input serializers of workflow actions."""
 
 
 class BriefSerializer(ScopedSerializerMixin, serializers.ModelSerializer):

@@ -6,18 +6,14 @@ from typing import Any
 
 from django import forms
 
-from fits.models import School
-from fits.scoping import SchoolScopedQuerySet
+from fits.scoping import scope_choices
 
 
 def restrict_choices(form: forms.BaseForm, user: Any) -> None:
     """Narrow every model choice field to what `user` may see, so nobody picks another school's record."""
     for field in form.fields.values():
-        queryset = getattr(field, "queryset", None)
-        if isinstance(queryset, SchoolScopedQuerySet):
-            field.queryset = queryset.visible_to(user)
-        elif queryset is not None and queryset.model is School and not user.is_superuser:
-            field.queryset = queryset.filter(pk__in=user.visible_school_ids)
+        if getattr(field, "queryset", None) is not None:
+            field.queryset = scope_choices(field.queryset, user)
 
 
 class ScopedForm(forms.Form):

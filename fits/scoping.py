@@ -81,3 +81,21 @@ def people_visible_to(user: User | Any) -> models.QuerySet:
     return User.objects.filter(
         models.Q(membership__school__in=school_ids) | models.Q(authorityrole__authority__schools__in=school_ids)
     ).distinct()
+
+
+def scope_choices(queryset: models.QuerySet, user: User | Any) -> models.QuerySet:
+    """Narrow a related field's choices to what `user` may see: school-owned rows, schools, people.
+
+    Forms (fits.forms) and serializers (fits.api) run every related field through this, so nobody
+    can pick another school's record, or even learn that it exists.
+    """
+    from fits.models import School
+    from fits.models import User as Person
+
+    if isinstance(queryset, SchoolScopedQuerySet):
+        return queryset.visible_to(user)
+    if queryset.model is School:
+        return queryset.filter(pk__in=schools_visible_to(user).values("pk"))
+    if queryset.model is Person:
+        return queryset.filter(pk__in=people_visible_to(user).values("pk"))
+    return queryset

@@ -9,9 +9,8 @@ from rest_framework.response import Response
 
 from fits import access
 from fits.activity import timeline
-from fits.api import ActivitySerializer, BriefSerializer, ScopedViewSet, UserBriefSerializer
-from fits.models import User
-from fits.scoping import people_visible_to, schools_visible_to
+from fits.api import ActivitySerializer, BriefSerializer, ScopedInputSerializer, ScopedViewSet, UserBriefSerializer
+from fits.models import School, User
 from incidents import services
 from incidents.filters import IncidentFilterSet
 from incidents.models import Channel, Impact, Incident, Urgency
@@ -63,23 +62,17 @@ class IncidentSerializer(BriefSerializer):
         return [t.name for t in Incident.WORKFLOW.available(request.user, incident)] if request else []
 
 
-class IncidentLogSerializer(serializers.Serializer):
+class IncidentLogSerializer(ScopedInputSerializer):
     """What it takes to log an incident. `school` is a slug; `reporter` is for the desk logging a call."""
 
-    school = serializers.SlugRelatedField(slug_field="slug", queryset=schools_visible_to(None))
+    school = serializers.SlugRelatedField(slug_field="slug", queryset=School.objects.all())
     title = serializers.CharField(max_length=200)
     description = serializers.CharField()
     room = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.LOW)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
-    reporter = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False, allow_null=True)
+    reporter = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user
-        self.fields["school"].queryset = schools_visible_to(user)
-        self.fields["reporter"].queryset = people_visible_to(user)
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -87,13 +80,9 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class AssignSerializer(serializers.Serializer):
-    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), allow_null=True)
+class AssignSerializer(ScopedInputSerializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
     note = serializers.CharField(required=False, default="", allow_blank=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = people_visible_to(self.context["request"].user)
 
 
 class CommentSerializer(serializers.Serializer):
@@ -116,7 +105,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         return super().get_queryset().for_list()
 
     @extend_schema(request=IncidentLogSerializer, responses={201: IncidentSerializer})
-    def create(self, request):
+    def create(self, request, *args, **kwargs):
         payload = IncidentLogSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         incident = services.incident_log(logged_by=request.user, **payload.validated_data)
@@ -124,7 +113,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(request=TransitionSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, format=None):
         payload = TransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         incident = services.incident_transition(
@@ -134,7 +123,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(request=AssignSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
+    def assign(self, request, pk=None, format=None):
         payload = AssignSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         incident = services.incident_assign(incident=self.get_object(), actor=request.user, **payload.validated_data)
@@ -142,7 +131,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(request=CommentSerializer, responses={201: ActivitySerializer})
     @action(detail=True, methods=["post"])
-    def comment(self, request, pk=None):
+    def comment(self, request, pk=None, format=None):
         payload = CommentSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         entry = services.incident_comment(incident=self.get_object(), author=request.user, **payload.validated_data)
@@ -150,7 +139,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(responses=ActivitySerializer(many=True))
     @action(detail=True, methods=["get"])
-    def activity(self, request, pk=None):
+    def activity(self, request, pk=None, format=None):
         """The incident's timeline, oldest first (internal notes only for support staff)."""
         incident = self.get_object()
         entries = timeline(incident, include_internal=access.can_see_internal_notes.test(request.user, incident))

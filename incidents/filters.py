@@ -3,16 +3,8 @@
 import django_filters
 from django.db.models import Q
 
-from fits.scoping import people_visible_to, schools_visible_to
+from fits.filters import NaturalKeyMultipleChoiceFilter, visible_people, visible_schools
 from incidents.models import OPEN_STATUSES, Channel, Incident, Priority, Status
-
-
-def _schools(request):
-    return schools_visible_to(getattr(request, "user", None))
-
-
-def _people(request):
-    return people_visible_to(getattr(request, "user", None))
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -23,16 +15,16 @@ class IncidentFilterSet(django_filters.FilterSet):
     )
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
-    school_id = django_filters.ModelMultipleChoiceFilter(field_name="school", queryset=_schools)
-    school = django_filters.ModelMultipleChoiceFilter(
-        field_name="school__slug", to_field_name="slug", queryset=_schools, label="School (slug)"
+    school_id = django_filters.ModelMultipleChoiceFilter(field_name="school", queryset=visible_schools)
+    school = NaturalKeyMultipleChoiceFilter(
+        field_name="school__slug", to_field_name="slug", queryset=visible_schools, label="School (slug)"
     )
-    assignee_id = django_filters.ModelMultipleChoiceFilter(field_name="assignee", queryset=_people)
-    assignee = django_filters.ModelMultipleChoiceFilter(
-        field_name="assignee__username", to_field_name="username", queryset=_people, label="Assignee"
+    assignee_id = django_filters.ModelMultipleChoiceFilter(field_name="assignee", queryset=visible_people)
+    assignee = NaturalKeyMultipleChoiceFilter(
+        field_name="assignee__username", to_field_name="username", queryset=visible_people, label="Assignee"
     )
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned")
-    reporter_id = django_filters.ModelMultipleChoiceFilter(field_name="reporter", queryset=_people)
+    reporter_id = django_filters.ModelMultipleChoiceFilter(field_name="reporter", queryset=visible_people)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     ordering = django_filters.OrderingFilter(

@@ -94,6 +94,9 @@ def incident_assign(*, incident: Incident, assignee: User | None, actor: User, n
     if assignee is not None and incident.status in (Status.NEW, Status.REOPENED):
         incident.status = Status.ASSIGNED
         fields.append("status")
+    elif assignee is None and incident.status == Status.ASSIGNED:  # back to the queue: nobody has it now
+        incident.status = Status.NEW
+        fields.append("status")
     incident.save(update_fields=fields)
     activity.record(
         incident,

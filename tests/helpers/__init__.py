@@ -1,0 +1,1 @@
+"""Helpers shared by the guard-rail tests (isolation, architecture, query counts)."""

@@ -1,0 +1,587 @@
+"""Nothing of one school reaches people of another (DESIGN.md 4.2, "One scoping rule").
+
+The test walks every URL pattern the project routes (pages, the API router, the admin) from the
+root resolver, and visits each as people of two schools and two authorities. A record of another
+school must answer exactly like a missing one (404); lists, home pages and endpoints must not show
+another school's incidents, comments or school names; actions on another school's record must
+change nothing.
+
+Three small tables say how to fill each route: RECORD_ROUTES (routes about one record: which model,
+which kwargs), LIST_ROUTES (lists and forms: what they list, how to log a record through them) and
+NO_SCHOOL_DATA (routes that show nothing of a school, with the reason). A routed pattern that is in
+none of them fails `test_every_route_is_classified`: add it to a table, and the walk covers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from fits.middleware import SESSION_KEY
+from fits.models import Activity, School, User
+from incidents import services
+from incidents.models import Incident
+from tests.helpers.urls import Route, iter_routes
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# =============================================================================
+# The world: records at every school, made through the services
+# =============================================================================
+
+# key: (school, the person who logs and reports it, the school's technician, where it is in its lifecycle)
+# Every school has an unassigned one and a resolved or assigned one, so that every list of every
+# home page (queue, unrouted calls, awaiting confirmation, oldest open...) would show a leak.
+INCIDENTS = {
+    "highfield-staff": ("highfield", "staff", "tech", "new"),
+    "highfield-tech": ("highfield", "tech", "tech", "assigned"),
+    "riverside": ("riverside", "tech2", "tech2", "new"),
+    "riverside-fixed": ("riverside", "tech2", "tech2", "resolved"),
+    "westfield": ("westfield", "outsider", "outsider", "new"),
+    "westfield-fixed": ("westfield", "outsider", "outsider", "resolved"),
+}
+
+
+def title_of(key: str) -> str:
+    return f"Projector dead [secret:{key}]"
+
+
+def comment_of(key: str) -> str:
+    return f"Tried another cable [comment:{key}]"
+
+
+def note_of(key: str) -> str:
+    return f"Lamp hours exceeded [internal:{key}]"
+
+
+@dataclass
+class World:
+    people: dict[str, User]
+    schools: dict[str, School]
+    incidents: dict[str, Incident]
+
+    def records(self, model: str) -> dict[str, Any]:
+        """The records of `model` in the world, by key (a school slug or an INCIDENTS key)."""
+        by_model = {"fits.School": self.schools, "incidents.Incident": self.incidents}
+        assert model in by_model, (
+            f"The isolation world has no records of {model}. Create one at every school in the `world` "
+            f"fixture (through the services), and say who sees which in SEES."
+        )
+        return by_model[model]
+
+
+@pytest.fixture
+def world(cast, highfield, riverside, westfield, log_incident) -> World:
+    """At each school: incidents with a public comment and an internal note, in several states."""
+    schools = {school.slug: school for school in (highfield, riverside, westfield)}
+    incidents = {}
+    for key, (slug, logger, technician, state) in INCIDENTS.items():
+        tech = cast[technician]
+        incident = log_incident(schools[slug], by=cast[logger], title=title_of(key), room=f"Room [secret:{key}]")
+        services.incident_comment(incident=incident, author=cast[logger], text=comment_of(key), public=True)
+        services.incident_comment(incident=incident, author=tech, text=note_of(key), public=False)
+        if state == "assigned":
+            incident = services.incident_assign(incident=incident, assignee=tech, actor=tech)
+        elif state == "resolved":
+            incident = services.incident_transition(incident=incident, action="resolve", actor=tech, note="Fixed.")
+        incidents[key] = incident
+    return World(people=cast, schools=schools, incidents=incidents)
+
+
+# =============================================================================
+# Who sees what: written out by hand, never computed with visible_to
+# =============================================================================
+
+
+@dataclass(frozen=True)
+class Sees:
+    schools: frozenset[str]
+    incidents: frozenset[str]
+    internal_notes: bool = True
+
+    def keys(self, model: str) -> frozenset[str]:
+        return {"fits.School": self.schools, "incidents.Incident": self.incidents}[model]
+
+
+BOLTON = frozenset({"highfield", "riverside"})
+HIGHFIELD_STAFF = Sees(frozenset({"highfield"}), frozenset({"highfield-staff", "highfield-tech"}))
+
+RIVERSIDE = frozenset({"riverside", "riverside-fixed"})
+
+SEES = {
+    "admin": Sees(BOLTON | {"westfield"}, frozenset(INCIDENTS)),
+    "consultant": Sees(BOLTON, HIGHFIELD_STAFF.incidents | RIVERSIDE),
+    "leader": HIGHFIELD_STAFF,
+    "netmgr": HIGHFIELD_STAFF,
+    "tech": HIGHFIELD_STAFF,
+    "desk": HIGHFIELD_STAFF,
+    # An ICT user sees only the incidents they reported, and never the internal notes.
+    "staff": Sees(frozenset({"highfield"}), frozenset({"highfield-staff"}), internal_notes=False),
+    "tech2": Sees(frozenset({"riverside"}), RIVERSIDE),
+    "outsider": Sees(frozenset({"westfield"}), frozenset({"westfield", "westfield-fixed"})),
+}
+
+
+def forbidden_markers(world: World, viewer: str, *, slugs: bool = True) -> dict[str, str]:
+    """{text that must not appear: what it would leak} for `viewer`."""
+    sees = SEES[viewer]
+    markers = {}
+    for key in INCIDENTS:
+        if key not in sees.incidents:
+            markers[f"[secret:{key}]"] = f"incident {key}"
+            markers[comment_of(key)] = f"a comment on incident {key}"
+        if key not in sees.incidents or not sees.internal_notes:
+            markers[note_of(key)] = f"an internal note on incident {key}"
+    for slug, school in world.schools.items():
+        if slug not in sees.schools:
+            markers[school.name] = f"the name of {slug}"
+            if slugs:
+                markers[f'"{slug}"'] = f"the slug of {slug}"
+    return markers
+
+
+def leaks(response, markers: dict[str, str]) -> list[str]:
+    content = response.content.decode(errors="replace")
+    return [f"{what} ({marker!r})" for marker, what in markers.items() if marker in content]
+
+
+# =============================================================================
+# The route tables
+# =============================================================================
+
+
+def by_pk(record: Any) -> dict[str, Any]:
+    return {"pk": record.pk}
+
+
+@dataclass(frozen=True)
+class RecordRoute:
+    """A page or endpoint about one record: fetched (GET) or acted on (POST)."""
+
+    model: str
+    kwargs: Callable[[Any], dict[str, Any]] = by_pk
+    method: str = "get"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListRoute:
+    """A page or endpoint that lists records, shows figures drawn from them, or logs new ones."""
+
+    shows: str | None = None  # the model whose rows it lists (checked to appear for people who see them)
+    creates: Callable[[School, User | None, str], dict[str, Any]] | None = None  # POST data logging a record
+
+
+@dataclass(frozen=True)
+class NoSchoolData:
+    reason: str
+    method: str = "get"
+    public: bool = False  # answers people who are not signed in
+
+
+def log_page_data(school: School, reporter: User | None, title: str) -> dict[str, Any]:
+    return {
+        "school": school.pk,
+        "reporter": reporter.pk if reporter else "",
+        "channel": "phone",
+        "title": title,
+        "description": "Logged through the page.",
+        "room": "",
+        "impact": 3,
+        "urgency": 3,
+    }
+
+
+def log_api_data(school: School, reporter: User | None, title: str) -> dict[str, Any]:
+    data = {"school": school.slug, "title": title, "description": "Logged through the API."}
+    return {**data, "reporter": reporter.pk} if reporter else data
+
+
+INCIDENT = "incidents.Incident"
+
+RECORD_ROUTES: dict[str, RecordRoute] = {
+    "incidents:detail": RecordRoute(INCIDENT),
+    "incidents:assign": RecordRoute(INCIDENT, method="post", data={"assignee": "", "note": "Back to the queue"}),
+    "incidents:comment": RecordRoute(INCIDENT, method="post", data={"text": "Any news?", "public": "on"}),
+    "incidents:transition": RecordRoute(INCIDENT, lambda r: {"pk": r.pk, "action": "start"}, method="post"),
+    "api:incident-detail": RecordRoute(INCIDENT),
+    "api:incident-activity": RecordRoute(INCIDENT),
+    "api:incident-assign": RecordRoute(INCIDENT, method="post", data={"assignee": None}),
+    "api:incident-comment": RecordRoute(INCIDENT, method="post", data={"text": "Any news?"}),
+    "api:incident-transition": RecordRoute(INCIDENT, method="post", data={"action": "start"}),
+    "api:school-detail": RecordRoute("fits.School"),
+}
+
+LIST_ROUTES: dict[str, ListRoute] = {
+    "home": ListRoute(),
+    "incidents:list": ListRoute(shows=INCIDENT),
+    "incidents:create": ListRoute(creates=log_page_data),
+    "api:incident-list": ListRoute(shows=INCIDENT, creates=log_api_data),
+    "api:school-list": ListRoute(shows="fits.School"),
+}
+
+NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
+    "login": NoSchoolData("the sign-in form", public=True),
+    "logout": NoSchoolData("signs out", method="post", public=True),
+    "password_change": NoSchoolData("the user's own password"),
+    "password_change_done": NoSchoolData("a confirmation"),
+    "switch_school": NoSchoolData("takes only a school of the user's (test_switching_school_*)", method="post"),
+    "api:token": NoSchoolData("exchanges a password for a token", method="post", public=True),
+    "api:me": NoSchoolData("the user's own roles (test_me_shows_only_your_own_schools)"),
+    "api:schema": NoSchoolData("the OpenAPI description, the same for everyone", public=True),
+    "api:docs": NoSchoolData("the browsable docs of the schema", public=True),
+    "api:redoc": NoSchoolData("the ReDoc view of the schema", public=True),
+    "api:api-root": NoSchoolData("links to the endpoints"),
+}
+
+# Values for the admin's URL kwargs; the admin is checked as a whole (test_admin_*).
+ADMIN_KWARGS = {"object_id", "content_type_id", "app_label", "url", "id"}
+
+
+def routes() -> list[Route]:
+    return list(iter_routes())
+
+
+def routes_in(table: dict[str, Any]) -> list[Route]:
+    return [route for route in routes() if route.key in table]
+
+
+def url_of(route: Route, kwargs: dict[str, Any], fmt: str = "json") -> str:
+    return route.url({**kwargs, "format": fmt})
+
+
+def send(client: Client, route: Route, method: str, url: str, data: dict[str, Any] | None = None):
+    if method == "get":
+        return client.get(url)
+    if route.is_api:
+        return getattr(client, method)(url, data or {}, format="json")
+    return getattr(client, method)(url, data or {})
+
+
+def clients(user: User, client_for, api_for) -> tuple[Client, APIClient]:
+    return client_for(user), api_for(user)
+
+
+# =============================================================================
+# Every route is in a table
+# =============================================================================
+
+
+def test_every_route_is_classified():
+    known = RECORD_ROUTES.keys() | LIST_ROUTES.keys() | NO_SCHOOL_DATA.keys()
+    problems = []
+    for route in routes():
+        if route.is_admin:
+            unknown = set(route.kwarg_names) - ADMIN_KWARGS - {"format"}
+            if unknown:
+                problems.append(f"admin route {route.route!r}: no value for {sorted(unknown)} in ADMIN_KWARGS")
+        elif route.name is None:
+            problems.append(f"{route.route!r} has no name: name it, then add it to a table in this module")
+        elif route.key not in known:
+            problems.append(
+                f"{route.key!r} ({route.route!r}) is not covered by the isolation test: add it to RECORD_ROUTES "
+                f"(one record: model and kwargs), LIST_ROUTES (lists, forms) or, if it shows nothing of any "
+                f"school, NO_SCHOOL_DATA with the reason"
+            )
+        elif route.key in RECORD_ROUTES:
+            spec = RECORD_ROUTES[route.key]
+            record = type("Record", (), {"pk": 1, "slug": "x"})()
+            missing = set(route.kwarg_names) - set(spec.kwargs(record)) - {"format"}
+            if missing:
+                problems.append(f"RECORD_ROUTES[{route.key!r}] does not fill {sorted(missing)}")
+        elif route.kwarg_names and set(route.kwarg_names) != {"format"}:
+            problems.append(f"{route.key!r} takes {route.kwarg_names}: it is about one record, use RECORD_ROUTES")
+    routed = {route.key for route in routes()}
+    problems += [f"{key!r} is in a table but no longer routed: remove it" for key in sorted(known - routed)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walk_sees_pages_api_and_admin():
+    keys = {route.key for route in routes()}
+    assert {"home", "incidents:detail", "api:incident-list", "api:incident-activity", "admin:index"} <= keys
+
+
+# =============================================================================
+# One record: another school's answers 404 and does not change
+# =============================================================================
+
+
+def snapshot(world: World, keys: set[str]) -> dict[str, tuple]:
+    """What an action could change on the incidents `keys`: status, assignee, timestamps, timeline."""
+    state = {}
+    for key in keys:
+        incident = Incident.objects.get(pk=world.incidents[key].pk)
+        entries = Activity.objects.filter(object_id=incident.pk, school_id=incident.school_id).count()
+        state[key] = (incident.status, incident.assignee_id, incident.updated_at, entries)
+    return state
+
+
+@pytest.mark.parametrize("viewer", list(SEES))
+def test_another_schools_record_answers_like_a_missing_one(viewer, world, client_for, api_for):
+    user = world.people[viewer]
+    page, api = clients(user, client_for, api_for)
+    sees = SEES[viewer]
+    hidden_incidents = set(INCIDENTS) - sees.incidents
+    before = snapshot(world, hidden_incidents)
+    markers = forbidden_markers(world, viewer)
+    problems = []
+    for route in routes_in(RECORD_ROUTES):
+        spec = RECORD_ROUTES[route.key]
+        client = api if route.is_api else page
+        for key, record in world.records(spec.model).items():
+            url = url_of(route, spec.kwargs(record))
+            response = send(client, route, spec.method, url, spec.data)
+            status = response.status_code
+            where = f"{spec.method.upper()} {url} ({route.key}, {key}) as {viewer}"
+            if key in sees.keys(spec.model):
+                if spec.method == "get" and status != 200:
+                    problems.append(f"{where}: {status}, expected 200 (the viewer may see it)")
+                elif status == 404 or status >= 500:
+                    problems.append(f"{where}: {status}, expected the action to be handled")
+            elif status != 404:
+                problems.append(f"{where}: {status}, expected 404 like a missing record")
+            if status == 200:
+                problems += [f"{where} shows {leak}" for leak in leaks(response, markers)]
+            if route.is_api and spec.method == "get" and key not in sees.keys(spec.model):
+                for method in ("put", "patch", "delete"):
+                    response = send(client, route, method, url, {"title": "changed"})
+                    if response.status_code not in (404, 405):
+                        problems.append(f"{method.upper()} {url} as {viewer}: {response.status_code}, expected 404/405")
+    after = snapshot(world, hidden_incidents)
+    problems += [f"incident {key} changed: {before[key]} -> {after[key]}" for key in before if before[key] != after[key]]
+    assert not problems, "\n".join(problems)
+
+
+# =============================================================================
+# Lists, home pages and forms show nothing of another school
+# =============================================================================
+
+
+def list_queries(world: World, viewer: str) -> list[str]:
+    """The plain list, and lists filtered to each school the viewer cannot see (must be empty or refused)."""
+    queries = [""]
+    for slug, school in world.schools.items():
+        if slug not in SEES[viewer].schools:
+            queries += [f"?school={slug}", f"?school_id={school.pk}"]
+    return queries
+
+
+@pytest.mark.parametrize("viewer", list(SEES))
+def test_lists_show_nothing_of_another_school(viewer, world, client_for, api_for):
+    user = world.people[viewer]
+    page, api = clients(user, client_for, api_for)
+    problems = []
+    for route in routes_in(LIST_ROUTES):
+        spec = LIST_ROUTES[route.key]
+        client = api if route.is_api else page
+        formats = ["json", "api"] if route.is_api else ["json"]
+        for fmt in formats:
+            url = url_of(route, {}, fmt)
+            for query in list_queries(world, viewer):
+                response = client.get(url + query)
+                where = f"GET {url}{query} as {viewer}"
+                if query and response.status_code == 400:
+                    continue  # a filter naming a school the viewer cannot see is refused: fine
+                if response.status_code == 302 and not route.is_api and not spec.shows:
+                    continue  # a form the viewer may not use sends them elsewhere (e.g. a consultant logging)
+                if response.status_code != 200:
+                    problems.append(f"{where}: {response.status_code}, expected 200")
+                    continue
+                markers = forbidden_markers(world, viewer, slugs=not query)
+                problems += [f"{where} shows {leak}" for leak in leaks(response, markers)]
+                if spec.shows and not query:
+                    visible = SEES[viewer].keys(spec.shows)
+                    shown = {key for key in visible if shown_in(response, world, spec.shows, key)}
+                    if visible and not shown:
+                        problems.append(f"{where} shows none of {sorted(visible)}: is the route filled right?")
+    assert not problems, "\n".join(problems)
+
+
+def shown_in(response, world: World, model: str, key: str) -> bool:
+    content = response.content.decode(errors="replace")
+    if model == INCIDENT:
+        return f"[secret:{key}]" in content
+    return world.records(model)[key].name in content
+
+
+def test_filtering_the_api_by_another_school_returns_none_of_its_rows(world, api_for):
+    tech = world.people["tech"]
+    response = api_for(tech).get("/api/incidents/?school=riverside")
+    assert response.status_code == 400 or response.json()["results"] == []
+    response = api_for(tech).get(f"/api/incidents/?school_id={world.schools['westfield'].pk}")
+    assert response.status_code == 400 or response.json()["results"] == []
+    assert "[secret:riverside]" not in api_for(tech).get("/api/incidents/?q=secret").content.decode()
+
+
+@pytest.mark.parametrize("viewer", [viewer for viewer in SEES if viewer != "admin"])
+def test_nobody_logs_at_another_school_or_for_its_people(viewer, world, client_for, api_for):
+    user = world.people[viewer]
+    page, api = clients(user, client_for, api_for)
+    sees = SEES[viewer]
+    strangers = [
+        person
+        for name, person in world.people.items()
+        if name != "admin" and not (SEES[name].schools & sees.schools)
+    ]
+    own_school = world.schools[sorted(sees.schools)[0]]
+    problems = []
+    for n, route in enumerate(routes_in({k: v for k, v in LIST_ROUTES.items() if v.creates})):
+        client = api if route.is_api else page
+        url = url_of(route, {})
+        for slug, school in world.schools.items():
+            if slug in sees.schools:
+                continue
+            title = f"Logged elsewhere {n} {slug}"
+            response = send(client, route, "post", url, LIST_ROUTES[route.key].creates(school, None, title))
+            if Incident.objects.filter(title=title).exists():
+                problems.append(f"POST {url} as {viewer} logged an incident at {slug} ({response.status_code})")
+        for stranger in strangers:
+            title = f"Logged for a stranger {n} {stranger.username}"
+            send(client, route, "post", url, LIST_ROUTES[route.key].creates(own_school, stranger, title))
+            if Incident.objects.filter(title=title, reporter=stranger).exists():
+                problems.append(f"POST {url} as {viewer} logged an incident for {stranger} of another school")
+    assert not problems, "\n".join(problems)
+
+
+# =============================================================================
+# The school switcher and /api/me/
+# =============================================================================
+
+
+def test_switching_school_to_another_school_is_refused(world, client_for):
+    client = client_for(world.people["tech"])
+    client.post(reverse("switch_school"), {"school": "riverside", "next": "/incidents/"})
+    assert client.session.get(SESSION_KEY) != world.schools["riverside"].pk
+    content = client.get("/incidents/").content.decode()
+    assert "[secret:riverside]" not in content and "[secret:highfield-tech]" in content
+
+
+def test_switching_school_by_forging_the_session_shows_nothing_of_it(world, client_for):
+    client = client_for(world.people["tech"])
+    session = client.session
+    session[SESSION_KEY] = world.schools["riverside"].pk
+    session.save()
+    for url in ("/", "/incidents/"):
+        content = client.get(url).content.decode()
+        assert "[secret:riverside]" not in content and "Riverside Academy" not in content, url
+
+
+@pytest.mark.parametrize("viewer", list(SEES))
+def test_me_shows_only_your_own_schools(viewer, world, api_for):
+    response = api_for(world.people[viewer]).get("/api/me/")
+    assert response.status_code == 200
+    assert set(response.json()["schools"]) == SEES[viewer].schools
+
+
+# =============================================================================
+# Anonymous visitors and the admin
+# =============================================================================
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(world):
+    page, api = Client(), APIClient()
+    login = reverse("login")
+    record = {"incidents.Incident": world.incidents["highfield-staff"], "fits.School": world.schools["highfield"]}
+    requests: list[tuple[Route, str, dict[str, Any]]] = []
+    for route in routes():
+        if route.key in RECORD_ROUTES:
+            spec = RECORD_ROUTES[route.key]
+            requests.append((route, spec.method, spec.kwargs(record[spec.model])))
+        elif route.key in LIST_ROUTES:
+            requests.append((route, "get", {}))
+            if LIST_ROUTES[route.key].creates:
+                requests.append((route, "post", {}))
+        elif route.key in NO_SCHOOL_DATA and not NO_SCHOOL_DATA[route.key].public:
+            requests.append((route, NO_SCHOOL_DATA[route.key].method, {}))
+    problems = []
+    for route, method, kwargs in requests:
+        url = url_of(route, kwargs)
+        response = send(api if route.is_api else page, route, method, url)
+        where = f"anonymous {method.upper()} {url} ({route.key})"
+        if route.is_api:
+            if response.status_code not in (401, 403):
+                problems.append(f"{where}: {response.status_code}, expected 401 or 403")
+        elif response.status_code != 302 or not response["Location"].startswith(login):
+            problems.append(f"{where}: {response.status_code}, expected a redirect to {login}")
+    for key, spec in NO_SCHOOL_DATA.items():
+        if spec.public:
+            (route,) = [r for r in routes() if r.key == key and "format" not in r.kwarg_names]
+            response = send(api if route.is_api else page, route, spec.method, route.url({}))
+            if response.status_code >= 500:
+                problems.append(f"public {key}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def admin_url(route: Route, world: World) -> str:
+    incident = world.incidents["riverside"]
+    values = {
+        "object_id": incident.pk,
+        "content_type_id": ContentType.objects.get_for_model(Incident).pk,
+        "app_label": "incidents",
+        "url": "no-such-page/",
+        "id": world.people["tech2"].pk,
+        "format": "json",
+    }
+    return route.url(values, args=[incident.pk] * route.positional)
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "tech", "consultant", "staff"])
+def test_the_admin_is_closed_to_everyone_but_administrators(viewer, world, client_for):
+    client = Client() if viewer == "anonymous" else client_for(world.people[viewer])
+    admin_login, admin_index = reverse("admin:login"), reverse("admin:index")
+    problems = []
+    for route in routes():
+        if not route.is_admin or route.name == "admin:login":
+            continue
+        url = admin_url(route, world)
+        response = client.get(url)
+        location = response.get("Location", "")
+        allowed = (admin_login, admin_index) if route.name == "admin:logout" else (admin_login,)
+        if response.status_code != 302 or not location.startswith(allowed):
+            problems.append(f"GET {url} ({route.key}) as {viewer}: {response.status_code} {location}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_admin_scopes_school_owned_models_for_staff_who_are_not_superusers(world, client_for):
+    """Should someone be made staff without being a superuser, the admin still shows only their schools."""
+    tech = world.people["tech"]
+    scoped = {model: model_admin for model, model_admin in admin.site._registry.items() if hasattr(model, "school_path")}
+    assert scoped, "no school-owned model is in the admin?"
+    tech.is_staff = True
+    tech.save(update_fields=["is_staff"])
+    content_types = ContentType.objects.get_for_models(*scoped).values()
+    tech.user_permissions.set(Permission.objects.filter(content_type__in=content_types))
+    tech = User.objects.get(pk=tech.pk)
+    request = RequestFactory().get("/admin/")
+    request.user = tech
+    problems = []
+    for model, model_admin in scoped.items():
+        elsewhere = {f"{model.school_path}__in": tech.visible_school_ids}
+        if not model._default_manager.exclude(**elsewhere).exists():
+            problems.append(f"the world has no {model._meta.label} outside highfield: the check would be vacuous")
+        leaked = model_admin.get_queryset(request).exclude(**elsewhere)
+        if leaked.exists():
+            problems.append(f"admin of {model._meta.label} shows {leaked.count()} rows of other schools")
+    client = client_for(tech)
+    markers = forbidden_markers(world, "tech", slugs=False)
+    changelist = client.get(reverse("admin:incidents_incident_changelist"))
+    assert changelist.status_code == 200
+    problems += [f"admin changelist shows {leak}" for leak in leaks(changelist, markers)]
+    for key in ("riverside", "highfield-tech"):
+        change = client.get(reverse("admin:incidents_incident_change", args=[world.incidents[key].pk]))
+        if change.status_code == 200:
+            problems += [f"admin change page of incident {key} shows {leak}" for leak in leaks(change, markers)]
+    assert not problems, "\n".join(problems)
