@@ -51,7 +51,7 @@ run: install ## Migrate, load the demo the first time, serve http://127.0.0.1:80
 	if [ $$status -eq 10 ]; then echo "First start: loading the demo (manage.py seed_demo)"; $(MANAGE) seed_demo; \
 	elif [ $$status -ne 0 ]; then exit $$status; fi
 	@$(MANAGE) demo_banner --port $(PORT)
-	PORT=$(PORT) $(RUN_ENV) $(BIN)/honcho -f Procfile.dev start
+	PORT=$(PORT) $(RUN_ENV) $(BIN)/honcho -f Procfile.dev -e /dev/null start
 
 demo: install ## Load the demo data now (idempotent; resets the demo logins' passwords)
 	$(MANAGE) migrate --no-input -v0

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("servicedesk.urls")),
     path("incidents/", include("incidents.urls")),
     path("school/switch/", core_views.switch_school, name="switch_school"),
+    path("healthz/", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

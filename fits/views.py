@@ -6,9 +6,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -47,6 +49,24 @@ class ServiceErrorMixin:
             return
         for text in getattr(error, "messages", [str(error)]):
             messages.error(self.request, text)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness for load balancers and container health checks: database and cache answer."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except DatabaseError as error:
+        checks["database"] = f"error: {error.__class__.__name__}"
+    try:
+        cache.set("fits:healthz", "ok", 5)
+        checks["cache"] = "ok" if cache.get("fits:healthz") == "ok" else "error: no round trip"
+    except Exception as error:  # any cache backend failure means not ready
+        checks["cache"] = f"error: {error.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
 
 
 @require_POST

@@ -31,6 +31,9 @@ class Transition:
     note_label: str = "Note"
     style: str = "secondary"
     help: str = field(default="", compare=False)
+    # Made by the system as the consequence of another operation (an assignment, a scheduled task),
+    # never offered as a button nor accepted as a direct action.
+    automatic: bool = False
 
 
 class Workflow:
@@ -57,12 +60,24 @@ class Workflow:
             )
         return transition
 
+    @property
+    def actions(self) -> list[str]:
+        """The names of the actions a person can take directly (for API choices)."""
+        return [name for name, t in self.transitions.items() if not t.automatic]
+
+    def check_action(self, status: str, name: str) -> Transition:
+        """Like check(), for a move a person asks for directly: automatic moves are refused."""
+        transition = self.check(status, name)
+        if transition.automatic:
+            raise InvalidTransition(f"{transition.label} is not an action you can take directly.")
+        return transition
+
     def allowed(self, status: str) -> list[Transition]:
-        """Every move the table allows from `status`, whoever asks."""
-        return [t for t in self.transitions.values() if status in t.sources]
+        """Every direct action the table allows from `status`, whoever asks."""
+        return [t for t in self.transitions.values() if status in t.sources and not t.automatic]
 
     def available(self, user: Any, record: Any) -> list[Transition]:
-        """The moves `user` may make on `record` now: the ones to show as buttons."""
+        """The actions `user` may take on `record` now: the ones to show as buttons."""
         return [t for t in self.allowed(record.status) if t.permission.test(user, record)]
 
     def as_table(self) -> list[tuple[str, str, str]]:

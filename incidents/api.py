@@ -76,7 +76,7 @@ class IncidentLogSerializer(ScopedInputSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=sorted(Incident.WORKFLOW.transitions))
+    action = serializers.ChoiceField(choices=sorted(Incident.WORKFLOW.actions))
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
 

@@ -139,7 +139,7 @@ class IncidentQuerySet(SchoolScopedQuerySet):
 
     def for_list(self) -> IncidentQuerySet:
         """What every list of incidents shows, in a fixed number of queries."""
-        return self.select_related("school", "reporter", "assignee")
+        return self.select_related("school", "reporter", "logged_by", "assignee")
 
 
 class Incident(SchoolOwned):
@@ -218,6 +218,32 @@ class Incident(SchoolOwned):
                 access.can_close_incident,
                 style="success",
                 help="The user confirms the service is back.",
+            ),
+            # Moves made by other operations: routing (incident_assign) and the closing task.
+            Transition(
+                "assign",
+                "Assign",
+                (Status.NEW, Status.REOPENED),
+                Status.ASSIGNED,
+                access.can_route_incident,
+                automatic=True,
+            ),
+            Transition(
+                "unassign",
+                "Return to the queue",
+                (Status.ASSIGNED,),
+                Status.NEW,
+                access.can_route_incident,
+                automatic=True,
+            ),
+            Transition(
+                "expire",
+                "Close unconfirmed",
+                (Status.RESOLVED,),
+                Status.CLOSED,
+                access.is_administrator,
+                automatic=True,
+                help="Closed by the daily task when the caller neither confirms nor reopens.",
             ),
             Transition(
                 "reopen",

@@ -91,11 +91,13 @@ def incident_assign(*, incident: Incident, assignee: User | None, actor: User, n
     old = incident.assignee
     incident.assignee = assignee
     fields = ["assignee", "updated_at"]
+    consequence = None
     if assignee is not None and incident.status in (Status.NEW, Status.REOPENED):
-        incident.status = Status.ASSIGNED
-        fields.append("status")
+        consequence = "assign"
     elif assignee is None and incident.status == Status.ASSIGNED:  # back to the queue: nobody has it now
-        incident.status = Status.NEW
+        consequence = "unassign"
+    if consequence:
+        incident.status = Incident.WORKFLOW.check(incident.status, consequence).target
         fields.append("status")
     incident.save(update_fields=fields)
     activity.record(
@@ -113,7 +115,7 @@ def incident_assign(*, incident: Incident, assignee: User | None, actor: User, n
 def incident_transition(*, incident: Incident, action: str, actor: User, note: str = "") -> Incident:
     """Move the incident along its lifecycle by one of the actions in Incident.WORKFLOW."""
     incident = _locked(incident)
-    transition = Incident.WORKFLOW.check(incident.status, action)
+    transition = Incident.WORKFLOW.check_action(incident.status, action)
     access.require(transition.permission, actor, incident, f"You cannot {transition.label.lower()} this incident.")
     note = note.strip()
     if transition.note_required and not note:
@@ -173,7 +175,8 @@ def incident_close_unconfirmed(*, now=None) -> int:
             incident = Incident.objects.select_for_update().get(pk=pk)
             if incident.status != Status.RESOLVED:  # confirmed or reopened meanwhile
                 continue
-            incident.status, incident.closed_at = Status.CLOSED, now
+            incident.status = Incident.WORKFLOW.check(incident.status, "expire").target
+            incident.closed_at = now
             incident.save(update_fields=["status", "closed_at", "updated_at"])
             activity.record_status(
                 incident,

@@ -11,6 +11,9 @@ dest=static/vendor/tabler
 rm -rf "$dest" && mkdir -p "$dest/css" "$dest/js"
 cp "$work/package/dist/css/tabler.min.css" "$dest/css/"
 cp "$work/package/dist/js/tabler.min.js" "$dest/js/"
+# The source maps are not vendored: drop the comments that point at them (collectstatic's manifest follows them).
+sed -i '/sourceMappingURL=/d; s#/\*\# sourceMappingURL=[^*]*\*/##' "$dest/css/tabler.min.css"
+sed -i 's#//\# sourceMappingURL=.*$##' "$dest/js/tabler.min.js"
 node -e "const p=require(process.argv[1]); console.log(p.name+' '+p.version+', licence '+p.license+', '+p.homepage)" "$work/package/package.json" > "$dest/LICENSE"
 echo "$TABLER" > "$dest/VERSION"
 echo "vendored $TABLER into $dest"

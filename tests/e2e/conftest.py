@@ -39,6 +39,12 @@ def _async_unsafe_allowed() -> Iterator[None]:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    """Everyone signs in through the form here; the production hasher would spend most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def browser(_async_unsafe_allowed):
     """One headless chromium for the whole run; each person gets their own context (cookies)."""
@@ -73,7 +79,10 @@ def sign_in(browser, live_server) -> Iterator[Callable]:
     contexts = []
 
     def open_as(username: str, *, viewport: dict | None = None, before_submit: Callable | None = None):
-        context = browser.new_context(viewport=viewport or DESKTOP, base_url=live_server.url, locale="en-GB")
+        # Reduced motion: Bootstrap then opens menus and collapses without animating, so no waits.
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, base_url=live_server.url, locale="en-GB", reduced_motion="reduce"
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

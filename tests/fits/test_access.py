@@ -50,7 +50,14 @@ def test_the_caller_may_close_and_reopen_their_own_incident_only(cast, highfield
 
 def test_commenting_is_for_the_caller_and_the_school_staff(cast, highfield, log_incident):
     incident = log_incident(highfield, by=cast["staff"])
-    assert allowed(access.can_comment_incident, cast, incident) == {"admin", "staff", "desk", "tech", "netmgr", "leader"}
+    assert allowed(access.can_comment_incident, cast, incident) == {
+        "admin",
+        "staff",
+        "desk",
+        "tech",
+        "netmgr",
+        "leader",
+    }
 
 
 def test_authority_support_unit_works_its_schools_incidents(bolton, highfield, westfield):

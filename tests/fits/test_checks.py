@@ -29,7 +29,7 @@ def test_the_project_passes_its_own_checks():
 
 
 def test_e001_a_school_path_without_the_scoped_manager(monkeypatch, registry):
-    class BackupJob(models.Model):
+    class BackupJob(models.Model):  # noqa: DJ008 - a throwaway model
         """Reaches its school through a parent, but its manager cannot scope."""
 
         school_path = "server__school"
@@ -54,7 +54,7 @@ def test_e001_also_catches_a_manager_replaced_on_a_school_owned_model(monkeypatc
 
 
 def test_e002_a_school_foreign_key_on_a_model_that_is_not_school_owned(monkeypatch, registry):
-    class Cable(models.Model):
+    class Cable(models.Model):  # noqa: DJ008 - a throwaway model
         school = models.ForeignKey(School, on_delete=models.CASCADE)
 
         class Meta:
@@ -71,7 +71,7 @@ def test_school_owned_models_pass(monkeypatch, registry):
         class Meta:
             app_label = "fits"
 
-    class Port(models.Model):
+    class Port(models.Model):  # noqa: DJ008 - a throwaway model
         school_path = "switch__school"
         objects = SchoolScopedManager()
 
@@ -84,4 +84,3 @@ def test_school_owned_models_pass(monkeypatch, registry):
 def test_membership_relates_people_to_schools_and_is_exempt():
     assert Membership._meta.label in checks.NOT_SCHOOL_OWNED
     assert checks.check_school_owned_models() == []
-

@@ -42,9 +42,8 @@ def snapshot() -> dict[str, int]:
 
 
 @pytest.fixture
-def demo():
-    output = seed()
-    return output
+def demo() -> str:
+    return seed()
 
 
 def test_seed_demo_creates_the_authorities_and_schools(demo):
@@ -98,9 +97,7 @@ def test_seed_demo_logs_a_week_of_incidents_at_each_school(demo):
 
 def test_seed_demo_timelines_follow_the_story(demo):
     closed = Incident.objects.get(school__slug="highfield", status="closed")
-    kinds = list(
-        Activity.objects.filter(object_id=closed.pk, school=closed.school).values_list("kind", "changes")
-    )
+    kinds = list(Activity.objects.filter(object_id=closed.pk, school=closed.school).values_list("kind", "changes"))
     assert [kind for kind, _ in kinds] == ["created", "status", "status", "status"]
     assert kinds[-1][1] == {"status": ["resolved", "closed"]}
     assert closed.resolved_at <= closed.closed_at

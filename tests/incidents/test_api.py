@@ -196,7 +196,9 @@ def test_resolve_with_a_note(incident, tech, api_for):
 
 def test_transition_without_a_required_note_is_a_field_error(incident, tech, api_for):
     errors = field_errors(api_for(tech).post(f"/api/incidents/{incident.pk}/transition/", {"action": "resolve"}))
-    assert errors == {"note": ["Resolution: the fix or workaround, in words the user understands is required to resolve."]}
+    assert errors == {
+        "note": ["Resolution: the fix or workaround, in words the user understands is required to resolve."]
+    }
 
 
 def test_transition_from_the_wrong_status_is_a_400_saying_what_is_allowed(incident, tech, api_for):
@@ -242,7 +244,9 @@ def test_unassign(incident, desk, tech, api_for):
 
 @pytest.mark.parametrize("who", ["staff", "outsider"])
 def test_assigning_someone_who_cannot_work_it_is_a_field_error(incident, cast, api_for, who):
-    errors = field_errors(api_for(cast["desk"]).post(f"/api/incidents/{incident.pk}/assign/", {"assignee": cast[who].pk}))
+    errors = field_errors(
+        api_for(cast["desk"]).post(f"/api/incidents/{incident.pk}/assign/", {"assignee": cast[who].pk})
+    )
     assert set(errors) == {"assignee"}
 
 

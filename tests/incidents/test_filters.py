@@ -145,9 +145,7 @@ def test_ordering(queue, cast):
     assert priorities == sorted(priorities)
 
     by_reference = filtered(tech, {"ordering": "-reference"})
-    assert by_reference == [
-        queue[name].title for name in ("email", "login", "trolley", "wifi", "printer", "projector")
-    ]
+    assert by_reference == [queue[name].title for name in ("email", "login", "trolley", "wifi", "printer", "projector")]
     assert filtered(tech, {"ordering": "reference"}) == list(reversed(by_reference))
 
 

@@ -153,7 +153,11 @@ def test_glance_figures(highfield, riverside, tech, tech2, desk, staff, log_inci
     by_school = Incident.objects.all().glance_by_school(since=since)
     assert by_school[highfield.pk]["open"] == 3
     assert by_school[riverside.pk]["open"] == 1
-    assert Incident.objects.open().count_by("priority") == {Priority.CRITICAL: 1, Priority.MEDIUM: 2, Priority.PLANNING: 1}
+    assert Incident.objects.open().count_by("priority") == {
+        Priority.CRITICAL: 1,
+        Priority.MEDIUM: 2,
+        Priority.PLANNING: 1,
+    }
 
 
 @pytest.mark.django_db

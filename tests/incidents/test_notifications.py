@@ -127,4 +127,3 @@ def test_sending_for_a_deleted_incident_is_a_no_op(highfield, staff, log_inciden
     incident.delete()
     assert services.incident_send_notifications(incident_id=pk, event="resolve") == 0
     assert mail.outbox == []
-

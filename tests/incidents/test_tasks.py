@@ -50,21 +50,23 @@ def broker(monkeypatch):
         # The filesystem broker polls its folder once a second by default; a test need not wait that long.
         broker_transport_options={**conf["broker_transport_options"], "polling_interval": 0.1},
     )
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=3)
-    except Exception as error:  # noqa: BLE001 - any failure means the same thing here
-        pytest.fail(f"Cannot reach the Celery broker at {app.conf.broker_url!r}: {error}")
     queue = f"fits-test-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setattr(incident_notify_task, "queue", queue, raising=False)
-    monkeypatch.setattr(incident_notify_task, "_exec_options", None)  # Celery caches the routing options
     consume_from = app.amqp.queues._consume_from
-    yield queue
-    app.amqp.queues._consume_from = consume_from
-    app.conf.update(conf)
-    control_folder = conf["broker_transport_options"].get("control_folder")
-    if app.conf.broker_url.startswith("filesystem://") and control_folder:
-        (Path(control_folder) / f"{queue}.exchange").unlink(missing_ok=True)
+    try:
+        try:
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+        except Exception as error:  # noqa: BLE001 - any failure means the same thing here
+            pytest.fail(f"Cannot reach the Celery broker at {app.conf.broker_url!r}: {error}")
+        monkeypatch.setattr(incident_notify_task, "queue", queue, raising=False)
+        monkeypatch.setattr(incident_notify_task, "_exec_options", None)  # Celery caches the routing options
+        yield queue
+    finally:
+        app.amqp.queues._consume_from = consume_from
+        app.conf.update(conf)
+        control_folder = conf["broker_transport_options"].get("control_folder")
+        if app.conf.broker_url.startswith("filesystem://") and control_folder:
+            (Path(control_folder) / f"{queue}.exchange").unlink(missing_ok=True)
 
 
 @pytest.mark.django_db(transaction=True)

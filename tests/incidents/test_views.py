@@ -300,7 +300,9 @@ def test_the_resolution_is_shown_to_the_caller(highfield, staff, tech, log_incid
     assert b"Replaced the HDMI cable." in client_for(staff).get(incident.get_absolute_url()).content
 
 
-def test_another_schools_incident_is_a_404_like_a_missing_one(highfield, staff, outsider, tech2, log_incident, client_for):
+def test_another_schools_incident_is_a_404_like_a_missing_one(
+    highfield, staff, outsider, tech2, log_incident, client_for
+):
     incident = log_incident(highfield, by=staff)
     for person in (outsider, tech2):
         assert client_for(person).get(incident.get_absolute_url()).status_code == 404

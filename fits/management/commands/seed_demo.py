@@ -155,8 +155,10 @@ WEEK = [
 class Command(BaseCommand):
     help = (
         "Create the demo authorities (bolton, wigan), schools (highfield, riverside, westfield), logins "
-        "(admin, consultant, leader, netmgr, tech, desk, staff, tech2, outsider; password = username) and a "
-        "believable week of incidents at each school. Safe to run again: nothing is duplicated."
+        "(admin, consultant, leader, netmgr, tech, desk, staff, tech2, outsider; password = username), callers "
+        "who cannot sign in (mrs.patel, ms.clarke...) and a believable week of incidents at each school. Safe to "
+        "run again: nothing is duplicated, but the logins' passwords are reset to their usernames. For "
+        "demonstrations and development only: never run it on a real installation."
     )
 
     def handle(self, *args, **options) -> None:

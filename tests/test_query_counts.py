@@ -1,0 +1,218 @@
+"""Lists cost the same number of queries for one row as for fifty (no N+1, STYLE.md 2.8).
+
+Every list page and list endpoint is measured twice with the same client: once over a small world
+(one row; for the incident lists, one incident of each kind they show: new, phoned in and routed,
+in progress, resolved, closed) and once after the world has grown to fifty rows, made through the
+services. The two counts must be equal, and the large one must stay within a fixed budget
+(pytest-django's django_assert_max_num_queries).
+
+LISTS says how to grow the rows behind each route and as whom to look. The routes are enumerated
+from the URLconf: every page without kwargs, every DRF viewset's list route and every GET action
+must be in LISTS or be excused in NOT_LISTS with the reason, so a new list is measured as soon as
+it is routed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fits.models import Activity, Membership, Role, School, User
+from incidents import services
+from incidents.models import Incident
+from tests.helpers.urls import Route, iter_routes
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+LARGE = 50
+INCIDENT_KINDS = ["new", "phoned in and routed", "in progress", "resolved", "closed"]
+
+# =============================================================================
+# Growing the rows behind each list, through the services
+# =============================================================================
+
+
+class Rows:
+    """Grows the world behind the lists; each method brings its kind of row up to `n`."""
+
+    def __init__(self, cast: dict[str, User], highfield: School, log_incident: Callable[..., Incident]) -> None:
+        self.cast, self.highfield, self.log = cast, highfield, log_incident
+        self.logged = 0
+        self.discussed: Incident | None = None
+
+    def incidents(self, n: int) -> None:
+        """Incidents at highfield, cycling through the kinds the home pages and the queue list."""
+        staff, desk, tech = self.cast["staff"], self.cast["desk"], self.cast["tech"]
+        while self.logged < n:
+            i, kind = self.logged, INCIDENT_KINDS[self.logged % len(INCIDENT_KINDS)]
+            if kind == "phoned in and routed":
+                incident = self.log(self.highfield, by=desk, reporter=staff, channel="phone", title=f"Call {i}")
+                services.incident_assign(incident=incident, assignee=tech, actor=desk)
+            else:
+                incident = self.log(self.highfield, by=staff, title=f"Fault {i}", room=f"Room {i}")
+            if kind in ("in progress", "resolved", "closed"):
+                incident = services.incident_transition(incident=incident, action="start", actor=tech)
+                services.incident_comment(incident=incident, author=tech, text="Looking at it.", public=True)
+            if kind in ("resolved", "closed"):
+                incident = services.incident_transition(incident=incident, action="resolve", actor=tech, note="Done.")
+            if kind == "closed":
+                services.incident_transition(incident=incident, action="close", actor=staff)
+            self.logged += 1
+
+    def schools(self, n: int) -> None:
+        """Schools of bolton (configuration: there is no service for schools)."""
+        authority = self.highfield.authority
+        for i in range(authority.schools.count(), n):
+            School.objects.create(slug=f"school-{i}", name=f"School {i}", authority=authority)
+
+    def memberships(self, n: int) -> None:
+        """Roles of tech at more and more schools (configuration too)."""
+        tech = self.cast["tech"]
+        for i in range(Membership.objects.filter(user=tech).count(), n):
+            school = School.objects.create(slug=f"member-{i}", name=f"Member school {i}")
+            Membership.objects.create(user=tech, school=school, role=Role.TECHNICIAN)
+
+    def comments(self, n: int) -> None:
+        """The timeline of one incident: public comments and internal notes, by two people."""
+        if self.discussed is None:
+            self.discussed = self.log(self.highfield, by=self.cast["staff"], title="Much discussed")
+        incident, tech, staff = self.discussed, self.cast["tech"], self.cast["staff"]
+        length = Activity.objects.filter(object_id=incident.pk, school_id=incident.school_id).count()
+        for i in range(length, n):
+            author, public = (tech, i % 3 != 0) if i % 2 else (staff, True)
+            services.incident_comment(incident=incident, author=author, text=f"Comment {i}", public=public)
+
+    def kwargs(self, route: Route) -> dict[str, int]:
+        return {"pk": self.discussed.pk} if "pk" in route.kwarg_names else {}
+
+
+@pytest.fixture
+def rows(cast, highfield, riverside, log_incident) -> Rows:
+    return Rows(cast, highfield, log_incident)
+
+
+# =============================================================================
+# The lists, and the routes that are not lists
+# =============================================================================
+
+
+@dataclass(frozen=True)
+class Target:
+    grow: str  # the Rows method that grows its rows
+    viewers: tuple[str, ...]
+    # Queries allowed for fifty rows: what the most expensive viewer needed when this was written
+    # (10 for the home pages, 9 for the queue...) plus two. Raise it on purpose, never to pass a test.
+    budget: int
+    small: int = len(INCIDENT_KINDS)  # rows in the small world
+
+
+EVERYONE = ("staff", "desk", "tech", "netmgr", "leader", "consultant", "admin")
+
+LISTS: dict[str, Target] = {
+    "home": Target("incidents", EVERYONE, budget=12),
+    "incidents:list": Target("incidents", ("staff", "tech", "consultant", "admin"), budget=11),
+    "api:incident-list": Target("incidents", ("staff", "tech", "consultant", "admin"), budget=9),
+    "api:incident-activity": Target("comments", ("staff", "tech"), budget=10, small=1),
+    "api:school-list": Target("schools", ("consultant", "admin"), budget=9, small=1),
+    "api:me": Target("memberships", ("tech",), budget=10, small=1),
+}
+
+NOT_LISTS: dict[str, str] = {
+    "login": "the sign-in form",
+    "logout": "signs out",
+    "password_change": "one form",
+    "password_change_done": "a confirmation",
+    "switch_school": "POST only",
+    "incidents:create": "one form",
+    "incidents:detail": "one record (its timeline grows: measured through api:incident-activity)",
+    "incidents:assign": "POST only",
+    "incidents:comment": "POST only",
+    "incidents:transition": "POST only",
+    "api:incident-detail": "one record",
+    "api:incident-assign": "POST only",
+    "api:incident-comment": "POST only",
+    "api:incident-transition": "POST only",
+    "api:school-detail": "one record",
+    "api:token": "POST only",
+    "api:schema": "the OpenAPI description",
+    "api:docs": "the schema's browsable docs",
+    "api:redoc": "the schema's ReDoc view",
+    "api:api-root": "links to the endpoints",
+}
+
+
+def routes() -> list[Route]:
+    """Pages and API routes (the admin is Django's; format-suffix twins repeat their route)."""
+    return [route for route in iter_routes() if not route.is_admin and "format" not in route.kwarg_names]
+
+
+def test_every_list_is_measured():
+    problems = []
+    for route in routes():
+        if route.key in NOT_LISTS and route.viewset_actions.get("get") == "list":
+            problems.append(f"{route.key!r} is a viewset's list: measure it (LISTS), do not excuse it")
+        elif route.key not in LISTS and route.key not in NOT_LISTS:
+            problems.append(
+                f"{route.key!r} ({route.route!r}) is neither measured (LISTS: how to grow its rows, as whom, "
+                f"within what budget) nor excused (NOT_LISTS, with the reason)"
+            )
+    routed = {route.key for route in routes()}
+    problems += [f"{key!r} is no longer routed: remove it" for key in sorted((LISTS.keys() | NOT_LISTS) - routed)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walk_finds_the_routers_lists():
+    lists = {route.key for route in routes() if route.viewset_actions.get("get") == "list"}
+    assert {"api:incident-list", "api:school-list"} <= lists
+
+
+# =============================================================================
+# One row against fifty
+# =============================================================================
+
+
+def shape(sql: str) -> str:
+    """A query without its literals, so the same query for two rows counts as one shape."""
+    return re.sub(r"'[^']*'|\b\d+\b", "?", sql)
+
+
+def explain(small: CaptureQueriesContext, large: CaptureQueriesContext) -> str:
+    counts = Counter(shape(query["sql"]) for query in large.captured_queries)
+    counts.subtract(Counter(shape(query["sql"]) for query in small.captured_queries))
+    return "\n".join(f"  {n:+d} x {sql[:400]}" for sql, n in counts.items() if n)
+
+
+@pytest.mark.parametrize(
+    ("key", "viewer"), [(key, viewer) for key, target in LISTS.items() for viewer in target.viewers]
+)
+def test_a_list_costs_the_same_for_one_row_as_for_fifty(
+    key, viewer, rows, cast, client_for, django_assert_max_num_queries
+):
+    target = LISTS[key]
+    (route,) = [route for route in routes() if route.key == key]
+    grow = getattr(rows, target.grow)
+    client = client_for(cast[viewer])
+    grow(target.small)
+    url = route.url(rows.kwargs(route))
+    assert client.get(url).status_code == 200  # warm up: session, content types
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    grow(LARGE)
+    with django_assert_max_num_queries(target.budget):  # checked last: the comparison says more
+        with CaptureQueriesContext(connection) as large:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(small) == len(large), (
+            f"GET {url} as {viewer}: {len(small)} queries for {target.small} rows, {len(large)} for {LARGE}:\n"
+            f"{explain(small, large)}"
+        )
