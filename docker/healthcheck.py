@@ -1,4 +1,4 @@
-"""Container health check for the web service: the sign-in page answers.
+"""Container health check for the web service: /healthz/ says the database and the cache answer.
 
 Asks gunicorn on 127.0.0.1:8000 with a Host the site accepts (the first of ALLOWED_HOSTS) and as if
 through the TLS proxy, so neither DisallowedHost nor the HTTPS redirect gets in the way. Exit 0 when
@@ -10,7 +10,7 @@ import sys
 import urllib.error
 import urllib.request
 
-URL = "http://127.0.0.1:8000/accounts/login/"
+URL = "http://127.0.0.1:8000/healthz/"
 
 
 def allowed_host() -> str:
