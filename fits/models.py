@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from fits.scoping import SchoolOwned
+from fits.scoping import SchoolOwned, SchoolScopedQuerySet
 
 # =============================================================================
 # Roles
@@ -229,6 +229,16 @@ class ReferenceSequence(SchoolOwned):
         return f"{self.school_id}:{self.prefix}:{self.last_number}"
 
 
+class ActivityQuerySet(SchoolScopedQuerySet):
+    def visible_to(self, user) -> ActivityQuerySet:
+        """Timelines in bulk are for support staff; an ICT user reads one through its record's page."""
+        visible = super().visible_to(user)
+        if not user.is_authenticated or user.is_superuser:
+            return visible
+        staff_schools = [sid for sid, roles in user.school_roles.items() if roles & STAFF_ROLES]
+        return visible.filter(school_id__in=staff_schools)
+
+
 class Activity(SchoolOwned):
     """One entry in a record's timeline: a comment, a status change, an assignment, a link.
 
@@ -252,6 +262,8 @@ class Activity(SchoolOwned):
     text = models.TextField(blank=True)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -185,6 +185,7 @@ def incident_close_unconfirmed(*, now=None) -> int:
                 new=Status.CLOSED,
                 note=f"Closed automatically: no reply from the caller within {settings.FITS_AUTO_CLOSE_DAYS} days.",
             )
+            _notify(incident, "expire")
             closed += 1
     return closed
 
@@ -194,7 +195,7 @@ def incident_close_unconfirmed(*, now=None) -> int:
 # =============================================================================
 
 # Who hears about what: the caller follows their incident, the technician their work.
-_NOTIFY_REPORTER = {"logged", "resolve", "reopen", "close", "commented", "hold"}
+_NOTIFY_REPORTER = {"logged", "resolve", "reopen", "close", "expire", "commented", "hold"}
 _NOTIFY_ASSIGNEE = {"assigned", "reopen", "commented", "close"}
 
 

@@ -14,6 +14,12 @@ from fits.models import Authority, AuthorityRole, AuthorityRoleKind, Membership,
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The cast signs in with password = username; the real PBKDF2 costs ~0.2 s a person."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks queued after commit run in-process, so notifications are really rendered and sent."""
     from fits.celery import app

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from fits import activity
-from fits.models import Activity, AuthorityRole, AuthorityRoleKind, Membership, Role, School, User
+from fits.models import Activity, AuthorityRole, AuthorityRoleKind, Membership, ReferenceSequence, Role, School, User
 from fits.scoping import ensure_same_school, people_visible_to, schools_visible_to
 from tests.conftest import make_person
 
@@ -22,7 +22,14 @@ def entries(highfield, riverside, westfield, log_incident, tech, tech2, outsider
 
 
 def visible_slugs(user) -> set[str]:
-    return set(Activity.objects.visible_to(user).values_list("school__slug", flat=True))
+    """Through a model with the plain rule (each logged incident took a reference at its school)."""
+    return set(ReferenceSequence.objects.visible_to(user).values_list("school__slug", flat=True))
+
+
+def test_timelines_in_bulk_are_for_support_staff(entries, staff, tech):
+    """An ICT user reads a timeline only through its record's page, never Activity in bulk."""
+    assert not Activity.objects.visible_to(staff).exists()
+    assert set(Activity.objects.visible_to(tech).values_list("school__slug", flat=True)) == {"highfield"}
 
 
 def test_superuser_sees_every_school(entries, admin_user):
@@ -50,8 +57,8 @@ def test_school_roles_see_their_own_school_only(entries, cast, person, slugs):
 
 
 def test_anonymous_sees_nothing(entries):
-    assert not Activity.objects.visible_to(AnonymousUser()).exists()
-    assert not Activity.objects.visible_to(None).exists()
+    assert not ReferenceSequence.objects.visible_to(AnonymousUser()).exists()
+    assert not ReferenceSequence.objects.visible_to(None).exists()
 
 
 def test_inactive_user_sees_nothing_even_as_superuser(entries, tech, admin_user):

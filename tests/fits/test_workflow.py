@@ -91,3 +91,30 @@ def test_as_table_lists_one_row_per_source():
         ("Shut", "Lock", "Locked"),
         ("Locked", "Unlock", "Shut"),
     ]
+
+
+# --- Automatic moves: made by another operation, never asked for ---------------------
+
+SELF_CLOSING = Workflow(
+    Door,
+    [
+        Transition("shut", "Shut", (Door.OPEN,), Door.SHUT, rules.always_allow),
+        Transition("swing", "Swing shut", (Door.OPEN,), Door.SHUT, rules.always_allow, automatic=True),
+    ],
+)
+
+
+def test_automatic_moves_are_in_the_table_but_not_offered():
+    assert SELF_CLOSING.actions == ["shut"]
+    assert [t.name for t in SELF_CLOSING.allowed(Door.OPEN)] == ["shut"]
+    assert [t.name for t in SELF_CLOSING.available(Person(has_key=False), Record(Door.OPEN))] == ["shut"]
+    assert ("Open", "Swing shut", "Shut") in SELF_CLOSING.as_table()
+
+
+def test_services_check_automatic_moves_but_people_cannot_ask_for_them():
+    assert SELF_CLOSING.check(Door.OPEN, "swing").target == Door.SHUT
+    assert SELF_CLOSING.check_action(Door.OPEN, "shut").target == Door.SHUT
+    with pytest.raises(InvalidTransition, match="Swing shut is not an action you can take directly."):
+        SELF_CLOSING.check_action(Door.OPEN, "swing")
+    with pytest.raises(InvalidTransition, match="from shut you can: nothing"):
+        SELF_CLOSING.check_action(Door.SHUT, "swing")

@@ -210,9 +210,11 @@ def test_transition_from_the_wrong_status_is_a_400_saying_what_is_allowed(incide
     }
 
 
-def test_an_unknown_action_is_a_field_error(incident, tech, api_for):
-    errors = field_errors(api_for(tech).post(f"/api/incidents/{incident.pk}/transition/", {"action": "explode"}))
+@pytest.mark.parametrize("action", ["explode", "assign", "unassign", "expire"])
+def test_an_unknown_or_automatic_action_is_a_field_error(incident, admin_user, api_for, action):
+    errors = field_errors(api_for(admin_user).post(f"/api/incidents/{incident.pk}/transition/", {"action": action}))
     assert set(errors) == {"action"}
+    assert Incident.objects.get(pk=incident.pk).status == Status.NEW
 
 
 def test_transition_by_the_wrong_person_is_403(incident, staff, api_for):

@@ -64,8 +64,19 @@ def test_the_lifecycle_table():
             ("Reopened", "Resolve", "Resolved"),
             ("Resolved", "Confirm and close", "Closed"),
             ("Resolved", "Reopen", "Reopened"),
+            # Made by other operations, never asked for directly:
+            ("New", "Assign", "Assigned"),  # incident_assign
+            ("Reopened", "Assign", "Assigned"),
+            ("Assigned", "Return to the queue", "New"),  # incident_assign(assignee=None)
+            ("Resolved", "Close unconfirmed", "Closed"),  # incident_close_unconfirmed
         ]
     )
+
+
+def test_the_actions_a_person_may_ask_for():
+    assert sorted(Incident.WORKFLOW.actions) == ["close", "hold", "reopen", "resolve", "resume", "start"]
+    automatic = {name for name, t in Incident.WORKFLOW.transitions.items() if t.automatic}
+    assert automatic == {"assign", "unassign", "expire"}
 
 
 def test_closed_is_the_end_of_the_line():

@@ -214,7 +214,10 @@ def test_assigning_a_reopened_incident(highfield, desk, tech, netmgr, staff, log
 # incident_transition: every row of Incident.WORKFLOW
 # =============================================================================
 
-ROWS = [(t.name, source) for t in Incident.WORKFLOW.transitions.values() for source in t.sources]
+ROWS = [(t.name, source) for t in Incident.WORKFLOW.transitions.values() if not t.automatic for source in t.sources]
+AUTOMATIC_ROWS = [
+    (t.name, source) for t in Incident.WORKFLOW.transitions.values() if t.automatic for source in t.sources
+]
 
 
 @pytest.mark.parametrize(("action", "source"), ROWS, ids=[f"{a}-from-{s}" for a, s in ROWS])
@@ -230,6 +233,29 @@ def test_every_row_of_the_lifecycle(highfield, cast, log_incident, walk, action,
     entry = entries(stored)[-1]
     assert (entry.kind, entry.actor, entry.text) == ("status", actor, "Because.")
     assert entry.changes == {"status": [source, transition.target]}
+
+
+@pytest.mark.parametrize(("action", "source"), AUTOMATIC_ROWS, ids=[f"{a}-from-{s}" for a, s in AUTOMATIC_ROWS])
+def test_every_automatic_row_is_made_by_its_operation(settings, highfield, cast, log_incident, walk, action, source):
+    """assign, unassign and expire are consequences of other services, with the table's target."""
+    incident = walk(log_incident(highfield, by=cast["staff"]), source)
+    if action == "assign":
+        incident = services.incident_assign(incident=incident, assignee=cast["netmgr"], actor=cast["desk"])
+    elif action == "unassign":
+        incident = services.incident_assign(incident=incident, assignee=None, actor=cast["desk"])
+    else:
+        settings.FITS_AUTO_CLOSE_DAYS = 1
+        assert services.incident_close_unconfirmed(now=timezone.now() + timedelta(days=2)) == 1
+    assert Incident.objects.get(pk=incident.pk).status == Incident.WORKFLOW.transitions[action].target
+
+
+@pytest.mark.parametrize(("action", "source"), AUTOMATIC_ROWS, ids=[f"{a}-from-{s}" for a, s in AUTOMATIC_ROWS])
+def test_an_automatic_move_cannot_be_asked_for_directly(highfield, cast, log_incident, walk, action, source):
+    incident = walk(log_incident(highfield, by=cast["staff"]), source)
+    label = Incident.WORKFLOW.transitions[action].label
+    with pytest.raises(InvalidTransition, match=f"{label} is not an action you can take directly."):
+        services.incident_transition(incident=incident, action=action, actor=cast["admin"], note="Note.")
+    assert Incident.objects.get(pk=incident.pk).status == source
 
 
 def test_start_takes_the_incident(highfield, staff, tech, netmgr, desk, log_incident):

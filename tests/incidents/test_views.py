@@ -363,6 +363,13 @@ def test_an_unknown_action_is_a_message_not_a_500(incident, tech, client_for):
     assert "There is no action called 'explode'." in messages_of(response)
 
 
+def test_an_automatic_move_is_refused_from_the_page(incident, admin_user, desk, tech, client_for):
+    services.incident_assign(incident=incident, assignee=tech, actor=desk)
+    response = client_for(admin_user).post(f"/incidents/{incident.pk}/unassign/", follow=True)
+    assert messages_of(response) == ["Return to the queue is not an action you can take directly."]
+    assert Incident.objects.get(pk=incident.pk).assignee == tech
+
+
 def test_actions_are_post_only(incident, tech, client_for):
     client = client_for(tech)
     for url in ("start", "assign", "comment"):
