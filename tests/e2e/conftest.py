@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path("/usr/bin/chromium-missing")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -26,10 +26,11 @@ PHONE = {"width": 375, "height": 812}
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _async_unsafe_allowed() -> Iterator[None]:
     """Playwright's sync API runs an event loop in the test thread; the ORM refuses to run beside
-    one unless told it is safe. It is here: the live server answers from its own thread."""
+    one unless told it is safe. It is here: the live server answers from its own thread. Module
+    scope, so the rest of the suite runs with Django's check on again."""
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     yield
@@ -39,15 +40,11 @@ def _async_unsafe_allowed() -> Iterator[None]:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """Everyone signs in through the form here; the production hasher would spend most of the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(scope="module")
+def chromium(_async_unsafe_allowed):
+    """One headless chromium per test module; each person gets their own context (cookies).
 
-
-@pytest.fixture(scope="session")
-def browser(_async_unsafe_allowed):
-    """One headless chromium for the whole run; each person gets their own context (cookies)."""
+    Named `chromium`, not `browser`, so it never collides with pytest-playwright's fixtures."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -70,7 +67,7 @@ def screenshot() -> Callable:
 
 
 @pytest.fixture
-def sign_in(browser, live_server) -> Iterator[Callable]:
+def sign_in(chromium, live_server) -> Iterator[Callable]:
     """sign_in("staff") -> a page signed in through the login form, in a browser context of its own.
 
     The demo cast's password is their username (tests/conftest.py). `before_submit(page)` runs on the
@@ -80,7 +77,7 @@ def sign_in(browser, live_server) -> Iterator[Callable]:
 
     def open_as(username: str, *, viewport: dict | None = None, before_submit: Callable | None = None):
         # Reduced motion: Bootstrap then opens menus and collapses without animating, so no waits.
-        context = browser.new_context(
+        context = chromium.new_context(
             viewport=viewport or DESKTOP, base_url=live_server.url, locale="en-GB", reduced_motion="reduce"
         )
         context.set_default_timeout(TIMEOUT_MS)

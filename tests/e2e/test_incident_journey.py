@@ -128,6 +128,11 @@ def test_incident_journey_from_logging_to_closing(
     expect(page.locator("#resolution")).to_contain_text(RESOLUTION)
     screenshot(page, "journey-09-closed")
 
+    # ... and signs out from the account menu.
+    page.get_by_role("button", name=re.compile(r"^Your account")).click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
     logged.refresh_from_db()
     assert logged.status == Status.CLOSED
     assert logged.assignee == tech
