@@ -58,6 +58,13 @@ is_consultant = _has_role(AuthorityRoleKind.CONSULTANT)
 can_view_school = is_administrator | is_member
 can_manage_school = is_administrator | is_network_manager
 
+# --- Configuration Management (the CMDB) -------------------------------------
+# Support staff read the CMDB (the desk read-only); technicians and the network manager keep it.
+can_view_cmdb = is_administrator | is_school_staff
+can_manage_cmdb = is_administrator | is_technician
+# The agent key opens the school's inventory door: only the network manager sees and rotates it.
+can_manage_agents = is_administrator | is_network_manager
+
 # --- Incidents (FITS Incident Management) ------------------------------------
 # Anyone with a role at the school may log an incident for themselves (obj: the school).
 can_log_incident = is_administrator | _has_role(*Role.values, AuthorityRoleKind.SUPPORT)

@@ -45,8 +45,16 @@ def menu(user: Any, school: Any, path: str) -> list[dict[str, Any]]:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 continue
-            active = path == url if url == "/" else path.startswith(url)
-            items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+            items.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
         if items:
             groups[config.fits_group].append({"label": config.verbose_name, "items": items})
+    _mark_active(groups, path)
     return [{"label": GROUPS[key], "apps": value} for key, value in groups.items() if value]
+
+
+def _mark_active(groups: dict[str, list[dict[str, Any]]], path: str) -> None:
+    """Only the item with the longest URL that the path starts with is the current page."""
+    items = [item for apps_ in groups.values() for app in apps_ for item in app["items"]]
+    matches = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True

@@ -21,13 +21,17 @@ if TYPE_CHECKING:
 class SchoolScopedQuerySet(models.QuerySet):
     """A queryset that knows how to narrow itself to what a user may see."""
 
+    # Records for support staff only (the CMDB, timelines in bulk): an ICT user's role does not open them.
+    staff_only = False
+
     def visible_to(self, user: User | Any) -> SchoolScopedQuerySet:
         """Rows of the schools where `user` holds a role, directly or through an authority."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(**{f"{self.model.school_path}__in": user.visible_school_ids})
+        school_ids = user.staff_school_ids if self.staff_only else user.visible_school_ids
+        return self.filter(**{f"{self.model.school_path}__in": school_ids})
 
     def of_school(self, school_id: int | None) -> SchoolScopedQuerySet:
         """Narrow to one school (the school switcher), or leave as is for "all my schools"."""

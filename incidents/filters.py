@@ -3,11 +3,11 @@
 import django_filters
 from django.db.models import Q
 
-from fits.filters import NaturalKeyMultipleChoiceFilter, visible_people, visible_schools
+from fits.filters import FitsFilterSet, NaturalKeyMultipleChoiceFilter, visible_people, visible_schools
 from incidents.models import OPEN_STATUSES, Channel, Incident, Priority, Status
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(FitsFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     state = django_filters.ChoiceFilter(

@@ -18,7 +18,11 @@ class IncidentLogForm(ScopedForm):
 
     school = forms.ModelChoiceField(queryset=None, empty_label=None)
     reporter = forms.ModelChoiceField(
-        queryset=None, label="Caller", required=False, help_text="Who reported it. Leave empty if it is you."
+        queryset=None,
+        label="Caller",
+        required=False,
+        empty_label="Myself (the person logging)",
+        help_text="Who reported it.",
     )
     channel = forms.ChoiceField(
         choices=[c for c in Channel.choices if c[0] in ("phone", "in_person", "email", "portal")],

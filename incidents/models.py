@@ -113,10 +113,7 @@ class IncidentQuerySet(SchoolScopedQuerySet):
         visible = super().visible_to(user)
         if not user.is_authenticated or user.is_superuser:
             return visible
-        from fits.models import STAFF_ROLES
-
-        staff_schools = [sid for sid, roles in user.school_roles.items() if roles & STAFF_ROLES]
-        return visible.filter(models.Q(school_id__in=staff_schools) | models.Q(reporter=user))
+        return visible.filter(models.Q(school_id__in=user.staff_school_ids) | models.Q(reporter=user))
 
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

@@ -34,6 +34,13 @@ class IncidentListView(ScopedViewMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         return super().get_queryset().for_list()
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_work"] = access.here_or_anywhere(access.can_route_incident).test(
+            self.request.user, self.request.school
+        )
+        return context
+
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
         if getattr(self.request, "school", None) is not None:

@@ -41,12 +41,12 @@ def header(page):
 def test_incident_journey_from_logging_to_closing(
     sign_in, screenshot, highfield, riverside, staff, tech, tech2, log_incident
 ):
+    from incidents import services
     from incidents.models import Incident, Status
 
     # Other incidents in the queue, so that the technician's filter has something to filter out.
     taken = log_incident(highfield, by=staff, title="Printer in the office out of toner")
-    taken.assignee = tech
-    taken.save(update_fields=["assignee"])
+    services.incident_assign(incident=taken, assignee=tech, actor=tech, note="")
     log_incident(riverside, by=tech2, title="Riverside projector bulb blown")
 
     # --- The member of staff logs it ----------------------------------------------------------
@@ -76,44 +76,44 @@ def test_incident_journey_from_logging_to_closing(
     screenshot(page, "journey-04-logged")
 
     # --- The technician finds it in the queue, takes it, comments and resolves it --------------
-    desk = sign_in("tech")
-    expect(desk.get_by_role("heading", level=1)).to_have_text("My queue")
-    desk.get_by_role("navigation", name="FITS processes and functions").get_by_role("link", name="Incidents").click()
-    expect(desk.get_by_role("heading", level=1)).to_have_text("Incidents")
-    queue = desk.locator("table")
+    bench = sign_in("tech")
+    expect(bench.get_by_role("heading", level=1)).to_have_text("My queue")
+    bench.get_by_role("navigation", name="FITS processes and functions").get_by_role("link", name="Incidents").click()
+    expect(bench.get_by_role("heading", level=1)).to_have_text("Incidents")
+    queue = bench.locator("table")
     expect(queue).to_contain_text("Printer in the office out of toner")
     expect(queue).not_to_contain_text("Riverside projector")  # another school's: never shown
 
-    desk.get_by_label("State").select_option("open")
-    desk.get_by_label("Unassigned only").check()
-    desk.get_by_role("button", name="Filter").click()
+    bench.get_by_label("State").select_option("open")
+    bench.get_by_label("Unassigned only").check()
+    bench.get_by_role("button", name="Filter").click()
     expect(queue).to_contain_text(reference)
     expect(queue).not_to_contain_text("Printer in the office out of toner")  # assigned: filtered out
 
-    desk.get_by_role("columnheader", name="Logged").get_by_role("link").click()  # sort by date logged
-    desk.wait_for_url(re.compile(r"sort="))
-    expect(desk.get_by_label("Unassigned only")).to_be_checked()  # sorting keeps the filter
+    bench.get_by_role("columnheader", name="Logged").get_by_role("link").click()  # sort by date logged
+    bench.wait_for_url(re.compile(r"sort="))
+    expect(bench.get_by_label("Unassigned only")).to_be_checked()  # sorting keeps the filter
     expect(queue.locator("tbody tr")).to_have_count(1)
-    screenshot(desk, "journey-05-tech-queue")
+    screenshot(bench, "journey-05-tech-queue")
 
     queue.get_by_role("link", name=reference).click()
-    expect(desk.get_by_role("heading", level=1)).to_have_text(SUMMARY)
-    desk.get_by_role("button", name="Take and start").click()
-    expect(header(desk)).to_contain_text("In progress")
-    expect(desk.locator("#assignee")).to_have_text(str(tech))
-    screenshot(desk, "journey-06-taken")
+    expect(bench.get_by_role("heading", level=1)).to_have_text(SUMMARY)
+    bench.get_by_role("button", name="Take and start").click()
+    expect(header(bench)).to_contain_text("In progress")
+    expect(bench.locator("#assignee")).to_have_text(str(tech))
+    screenshot(bench, "journey-06-taken")
 
-    desk.get_by_label("Add a comment").fill(COMMENT)
-    desk.get_by_role("button", name="Add comment").click()
-    expect(desk.get_by_role("list", name="Timeline")).to_contain_text(COMMENT)
+    bench.get_by_label("Add a comment").fill(COMMENT)
+    bench.get_by_role("button", name="Add comment").click()
+    expect(bench.get_by_role("list", name="Timeline")).to_contain_text(COMMENT)
 
-    desk.get_by_role("button", name=re.compile(r"^Resolve")).first.click()  # opens the resolution note
-    resolve_form = desk.locator("#action-resolve")
+    bench.get_by_role("button", name=re.compile(r"^Resolve")).first.click()  # opens the resolution note
+    resolve_form = bench.locator("#action-resolve")
     resolve_form.get_by_label("Resolution").fill(RESOLUTION)
     resolve_form.get_by_role("button", name="Resolve", exact=True).click()
-    expect(header(desk)).to_contain_text("Resolved")
-    expect(desk.locator("#resolution")).to_contain_text(RESOLUTION)
-    screenshot(desk, "journey-07-resolved")
+    expect(header(bench)).to_contain_text("Resolved")
+    expect(bench.locator("#resolution")).to_contain_text(RESOLUTION)
+    screenshot(bench, "journey-07-resolved")
 
     # --- The member of staff reads the resolution, confirms and closes it ----------------------
     page = sign_in("staff")
