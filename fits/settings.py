@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "fits",
     "servicedesk",
     "incidents",
+    "cmdb",
 ]
 
 MIDDLEWARE = [

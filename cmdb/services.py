@@ -1,0 +1,259 @@
+"""Every operation that changes the CMDB: items, their lifecycle, ports, cables and relationships.
+
+Each is one transaction that checks the permission, keeps the school boundary (a cable never joins
+two schools, a relationship never crosses one), writes the timeline entry and the field history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cmdb.models import (
+    PASS_THROUGH_KINDS,
+    Cable,
+    ConfigurationItem,
+    Kind,
+    Location,
+    Port,
+    PortKind,
+    Relationship,
+    normalise_mac,
+    validate_attributes,
+)
+from fits import access, activity
+from fits.models import Activity, School, User
+from fits.scoping import ensure_same_school
+
+# Fields a person may set on a CI through ci_create / ci_update (status moves through ci_transition).
+CI_FIELDS = frozenset(
+    {
+        "name", "kind", "location", "manufacturer", "model_name", "serial", "asset_tag", "uuid",
+        "management_address", "owner", "supplier", "purchase_date", "purchase_cost", "warranty_end",
+        "notes", "attributes",
+    }
+)  # fmt: skip
+
+
+# =============================================================================
+# Locations
+# =============================================================================
+
+
+@transaction.atomic
+def location_create(*, school: School, actor: User, kind: str, name: str, parent: Location | None = None) -> Location:
+    """Add a site, a building on a site, or a room in a building."""
+    access.require(access.can_manage_cmdb, actor, school, "You cannot change this school's CMDB.")
+    location = Location(school=school, kind=kind, name=name.strip(), parent=parent)
+    location.full_clean()
+    location.save()
+    return location
+
+
+# =============================================================================
+# Configuration items
+# =============================================================================
+
+
+def _clean_ci(ci: ConfigurationItem) -> None:
+    """The invariants of a CI: kind-specific attributes, same-school links, a name."""
+    if not ci.name.strip():
+        raise ValidationError({"name": "Give the item a name."})
+    ci.name = ci.name.strip()
+    ci.attributes = validate_attributes(ci.kind, ci.attributes)
+    ensure_same_school(ci, ci.location)
+    if ci.owner is not None and not ci.owner.is_superuser and ci.school_id not in ci.owner.school_roles:
+        raise ValidationError({"owner": f"{ci.owner} has no role at this school."})
+    if ci.asset_tag:
+        clash = ConfigurationItem.objects.filter(school_id=ci.school_id, asset_tag=ci.asset_tag).exclude(pk=ci.pk)
+        if clash.exists():
+            raise ValidationError({"asset_tag": f"Asset tag {ci.asset_tag} is already used by {clash.first()}."})
+
+
+@transaction.atomic
+def ci_create(*, school: School, actor: User, status: str | None = None, **fields: Any) -> ConfigurationItem:
+    """Record a new configuration item (FITS: keep up-to-date records of ICT hardware and software)."""
+    access.require(access.can_manage_cmdb, actor, school, "You cannot change this school's CMDB.")
+    unknown = set(fields) - CI_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    ci = ConfigurationItem(school=school, **fields)
+    if status is not None:
+        ci.status = status
+    _clean_ci(ci)
+    ci._history_user = actor
+    ci.save()
+    activity.record(ci, actor=actor, kind=Activity.Kind.CREATED, text=f"Recorded as {ci.get_status_display().lower()}.")
+    return ci
+
+
+@transaction.atomic
+def ci_update(*, ci: ConfigurationItem, actor: User, **changes: Any) -> ConfigurationItem:
+    """Change a CI's details; the field history keeps who changed what, when, from what."""
+    ci = ConfigurationItem.objects.select_for_update().get(pk=ci.pk)
+    access.require(access.can_manage_cmdb, actor, ci, "You cannot change this school's CMDB.")
+    unknown = set(changes) - CI_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    changed = {}
+    for name, value in changes.items():
+        old = getattr(ci, name)
+        if old != value:
+            changed[name] = [_display(old), _display(value)]
+            setattr(ci, name, value)
+    if not changed:
+        return ci
+    _clean_ci(ci)
+    ci._history_user = actor
+    ci.save()
+    activity.record(ci, actor=actor, kind=Activity.Kind.FIELD, changes=changed)
+    return ci
+
+
+def _display(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool | dict | list):
+        return value
+    return str(value)
+
+
+@transaction.atomic
+def ci_transition(*, ci: ConfigurationItem, action: str, actor: User, note: str = "") -> ConfigurationItem:
+    """Move a CI through its lifecycle: ordered, in stock, live, in repair, retired, disposed."""
+    ci = ConfigurationItem.objects.select_for_update().get(pk=ci.pk)
+    transition = ConfigurationItem.WORKFLOW.check_action(ci.status, action)
+    access.require(transition.permission, actor, ci, f"You cannot {transition.label.lower()} this item.")
+    note = note.strip()
+    if transition.note_required and not note:
+        raise ValidationError({"note": f"{transition.note_label} is required to {transition.label.lower()}."})
+    old, ci.status = ci.status, transition.target
+    ci._history_user = actor
+    ci.save(update_fields=["status", "updated_at"])
+    activity.record_status(ci, actor=actor, old=old, new=ci.status, note=note)
+    return ci
+
+
+# =============================================================================
+# Ports and cables
+# =============================================================================
+
+
+@transaction.atomic
+def port_create(*, ci: ConfigurationItem, actor: User, name: str, **fields: Any) -> Port:
+    """Add an interface, a switch port, or a patch panel's front or rear port to a CI."""
+    access.require(access.can_manage_cmdb, actor, ci, "You cannot change this school's CMDB.")
+    port = Port(school_id=ci.school_id, ci=ci, name=name.strip(), **fields)
+    _clean_port(port)
+    port.save()
+    return port
+
+
+def _clean_port(port: Port) -> None:
+    if not port.name:
+        raise ValidationError({"name": "Give the port a name, e.g. gi1/0/1 or eth0."})
+    if Port.objects.filter(ci_id=port.ci_id, name=port.name).exclude(pk=port.pk).exists():
+        raise ValidationError({"name": f"{port.ci} already has a port called {port.name}."})
+    try:
+        port.mac = normalise_mac(port.mac)
+    except ValueError as error:
+        raise ValidationError({"mac": str(error)}) from error
+    if port.kind in PASS_THROUGH_KINDS and port.ci.kind not in (Kind.PATCH_PANEL, Kind.WALL_SOCKET):
+        raise ValidationError({"kind": "Front and rear ports belong to patch panels and wall sockets."})
+    if port.rear_port is not None:
+        if port.kind != PortKind.FRONT or port.rear_port.kind != PortKind.REAR:
+            raise ValidationError({"rear_port": "Only a front port maps to a rear port."})
+        if port.rear_port.ci_id != port.ci_id:
+            raise ValidationError({"rear_port": "The rear port must be on the same patch panel."})
+    if port.vlan is not None and not 1 <= port.vlan <= 4094:
+        raise ValidationError({"vlan": "A VLAN is between 1 and 4094."})
+
+
+@transaction.atomic
+def cable_connect(*, a_port: Port, b_port: Port, actor: User, **fields: Any) -> Cable:
+    """Join two ports with a cable. A port holds one cable; a cable never joins two schools."""
+    ports = {
+        p.pk: p for p in Port.objects.select_for_update().select_related("ci").filter(pk__in=[a_port.pk, b_port.pk])
+    }
+    if len(ports) != 2:
+        raise ValidationError("A cable joins two different ports.")
+    a_port, b_port = ports[a_port.pk], ports[b_port.pk]
+    access.require(access.can_manage_cmdb, actor, a_port, "You cannot change this school's CMDB.")
+    if a_port.school_id != b_port.school_id:
+        raise ValidationError("A cable cannot join ports of two schools.")
+    for port in (a_port, b_port):
+        if port.cable_id is not None:
+            raise ValidationError(f"{port} already has a cable; disconnect it first.")
+        if port.kind == PortKind.WIRELESS:
+            raise ValidationError(f"{port} is wireless and takes no cable.")
+    cable = Cable(school_id=a_port.school_id, a_port=a_port, b_port=b_port, **fields)
+    cable.full_clean(exclude=["school", "a_port", "b_port"])
+    cable._history_user = actor
+    cable.save()
+    Port.objects.filter(pk__in=[a_port.pk, b_port.pk]).update(cable=cable)
+    _refresh_endpoints([a_port.pk, b_port.pk])
+    for port in (a_port, b_port):
+        activity.record(port.ci, actor=actor, kind=Activity.Kind.LINK, text=f"Cable {cable} connected to {port.name}.")
+    return cable
+
+
+@transaction.atomic
+def cable_disconnect(*, cable: Cable, actor: User) -> None:
+    """Remove a cable; the paths it was part of are traced again."""
+    cable = Cable.objects.select_for_update().select_related("a_port__ci", "b_port__ci").get(pk=cable.pk)
+    access.require(access.can_manage_cmdb, actor, cable, "You cannot change this school's CMDB.")
+    ends = [cable.a_port, cable.b_port]
+    Port.objects.filter(pk__in=[p.pk for p in ends]).update(cable=None)
+    cable._history_user = actor
+    cable.delete()
+    _refresh_endpoints([p.pk for p in ends])
+    for port in ends:
+        activity.record(port.ci, actor=actor, kind=Activity.Kind.LINK, text=f"Cable disconnected from {port.name}.")
+
+
+def _refresh_endpoints(port_ids: list[int]) -> None:
+    """Re-trace the paths through these ports and store each path's far ends on its two endpoints."""
+    from cmdb.topology import path_ends
+
+    seen: set[int] = set()
+    for port in Port.objects.filter(pk__in=port_ids):
+        if port.pk in seen:
+            continue
+        first, last, members = path_ends(port)
+        seen |= members
+        # Every port on the path forgets its old endpoint; the two real ends learn each other.
+        Port.objects.filter(pk__in=members).update(connected_endpoint=None)
+        if first is not None and last is not None and first.pk != last.pk:
+            Port.objects.filter(pk=first.pk).update(connected_endpoint=last)
+            Port.objects.filter(pk=last.pk).update(connected_endpoint=first)
+
+
+# =============================================================================
+# Relationships
+# =============================================================================
+
+
+@transaction.atomic
+def relationship_add(
+    *, source: ConfigurationItem, target: ConfigurationItem, actor: User, kind: str = Relationship.Kind.DEPENDS_ON,
+    note: str = "",
+) -> Relationship:  # fmt: skip
+    """Record that `source` relies on `target` (depends on, runs on, is connected to, is installed on)."""
+    access.require(access.can_manage_cmdb, actor, source, "You cannot change this school's CMDB.")
+    ensure_same_school(source, target)
+    if source.pk == target.pk:
+        raise ValidationError("An item cannot rely on itself.")
+    if Relationship.objects.filter(source=source, target=target, kind=kind).exists():
+        raise ValidationError(f"{source} already {Relationship.Kind(kind).label} {target}.")
+    relationship = Relationship.objects.create(
+        school_id=source.school_id, source=source, target=target, kind=kind, note=note
+    )
+    activity.record(source, actor=actor, kind=Activity.Kind.LINK, text=f"{relationship}.")
+    return relationship
+
+
+@transaction.atomic
+def relationship_remove(*, relationship: Relationship, actor: User) -> None:
+    access.require(access.can_manage_cmdb, actor, relationship, "You cannot change this school's CMDB.")
+    activity.record(relationship.source, actor=actor, kind=Activity.Kind.LINK, text=f"No longer: {relationship}.")
+    relationship.delete()
