@@ -587,3 +587,62 @@ class LicenceSeat(SchoolOwned):
 
     def __str__(self) -> str:
         return f"{self.licence}: {self.ci or self.user}"
+
+
+# =============================================================================
+# Inventory agents
+# =============================================================================
+
+
+class AgentKey(SchoolOwned):
+    """The school's inventory agent key: agents send `--tag SLUG --user SLUG --password KEY`.
+
+    Only a hash is kept; the key is shown once, when it is set or rotated.
+    """
+
+    key_hash = models.CharField(max_length=128)
+    rotated_at = models.DateTimeField(auto_now=True)
+    rotated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = CMDBQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school"], name="agent_key_one_per_school")]
+
+    def __str__(self) -> str:
+        return f"Agent key of {self.school}"
+
+
+class InventorySubmission(SchoolOwned):
+    """One inventory an agent sent: kept as received, with what it did or why it was refused."""
+
+    class Format(models.TextChoices):
+        FUSION_XML = "fusion_xml", "FusionInventory XML"
+        GLPI_JSON = "glpi_json", "GLPI Agent JSON"
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    format = models.CharField(max_length=12, choices=Format.choices)
+    device_id = models.CharField("agent device id", max_length=255, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    payload = models.BinaryField(help_text="The inventory as received, decompressed.")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    ci = models.ForeignKey(
+        ConfigurationItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="inventory_submissions"
+    )
+    summary = models.JSONField(default=dict, blank=True)
+
+    objects = CMDBQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["school", "outcome", "received_at"], name="inventory_list_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} from {self.device_id or 'unknown agent'} ({self.get_outcome_display()})"

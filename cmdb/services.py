@@ -229,6 +229,40 @@ def _refresh_endpoints(port_ids: list[int]) -> None:
 
 
 # =============================================================================
+# Inventory agent keys
+# =============================================================================
+
+
+@transaction.atomic
+def agent_key_rotate(*, school: School, actor: User | None, key: str | None = None) -> str:
+    """Set a new agent key for the school (a random one unless given) and return it, to show once.
+
+    Agents still using the old key are refused from now on. `actor` None is the demo seed.
+    """
+    import secrets
+
+    from django.contrib.auth.hashers import make_password
+
+    from cmdb.models import AgentKey
+
+    if actor is not None:
+        access.require(access.can_manage_agents, actor, school, "Only the network manager manages agent keys.")
+    key = key or secrets.token_urlsafe(24)
+    AgentKey.objects.update_or_create(school=school, defaults={"key_hash": make_password(key), "rotated_by": actor})
+    return key
+
+
+def agent_key_check(*, school: School, key: str) -> bool:
+    """Whether `key` is the school's current agent key."""
+    from django.contrib.auth.hashers import check_password
+
+    from cmdb.models import AgentKey
+
+    agent_key = AgentKey.objects.filter(school=school).first()
+    return agent_key is not None and check_password(key, agent_key.key_hash)
+
+
+# =============================================================================
 # Relationships
 # =============================================================================
 

@@ -40,6 +40,8 @@ api_patterns = [
 urlpatterns = [
     path("", include("servicedesk.urls")),
     path("incidents/", include("incidents.urls")),
+    path("cmdb/", include("cmdb.urls")),
+    path("inventory/", include("cmdb.inventory.urls")),
     path("school/switch/", core_views.switch_school, name="switch_school"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

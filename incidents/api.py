@@ -7,6 +7,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cmdb.models import ConfigurationItem
 from fits import access
 from fits.activity import timeline
 from fits.api import ActivitySerializer, BriefSerializer, ScopedInputSerializer, ScopedViewSet, UserBriefSerializer
@@ -37,6 +38,7 @@ class IncidentSerializer(BriefSerializer):
             "title",
             "description",
             "room",
+            "ci",
             "channel",
             "reporter",
             "logged_by",
@@ -73,6 +75,9 @@ class IncidentLogSerializer(ScopedInputSerializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
     reporter = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    ci = serializers.PrimaryKeyRelatedField(
+        queryset=ConfigurationItem.objects.all(), required=False, allow_null=True, help_text="A CMDB item's id."
+    )
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from cmdb.models import ConfigurationItem
 from fits import access
 from fits.forms import ScopedForm
 from fits.models import User
@@ -40,6 +41,12 @@ class IncidentLogForm(ScopedForm):
         help_text="What you expected, what happened instead, what you have tried, and when it last worked.",
     )
     room = forms.CharField(label="Room or location", max_length=100, required=False)
+    ci = forms.ModelChoiceField(
+        queryset=ConfigurationItem.objects.all(),
+        required=False,
+        label="Device or service",
+        help_text="The configuration item at fault, if you know it.",
+    )
     impact = forms.TypedChoiceField(
         choices=Impact.choices, coerce=int, initial=Impact.LOW, label="Who is affected?", widget=forms.RadioSelect
     )
@@ -57,6 +64,8 @@ class IncidentLogForm(ScopedForm):
             self.fields["school"].widget = forms.HiddenInput()
             if loggable:
                 self.fields["school"].initial = loggable[0]
+        if not self.fields["ci"].queryset.exists():  # the CMDB is for support staff
+            del self.fields["ci"]
         self.for_others = any(access.can_log_for_others.test(user, s) for s in self.fields["school"].queryset)
         if self.for_others:
             self.fields["reporter"].queryset = people_visible_to(user).order_by("first_name", "last_name")

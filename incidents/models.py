@@ -152,6 +152,15 @@ class Incident(SchoolOwned):
         help_text="What you expected, what happened, what you have tried, and when it last worked."
     )
     room = models.CharField(max_length=100, blank=True, help_text="Where the fault is, e.g. IT Suite 2.")
+    ci = models.ForeignKey(
+        "cmdb.ConfigurationItem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name="configuration item",
+        help_text="The device, software or service at fault, if known.",
+    )
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PORTAL)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_incidents")
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_incidents")

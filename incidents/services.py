@@ -39,6 +39,7 @@ def incident_log(
     reporter: User | None = None,
     room: str = "",
     channel: str = Channel.PORTAL,
+    ci=None,
 ) -> Incident:
     """Log an incident (FITS step 2): the user's incident sheet, or a call the desk takes for them.
 
@@ -54,8 +55,11 @@ def incident_log(
             raise ValidationError({"reporter": f"{reporter} has no role at {school}."})
     if not title.strip():
         raise ValidationError({"title": "Give the incident a short summary."})
+    if ci is not None and ci.school_id != school.pk:
+        raise ValidationError({"ci": f"{ci} belongs to another school."})
     incident = Incident.objects.create(
         school=school,
+        ci=ci,
         reference=next_reference(school_id=school.pk, prefix=REFERENCE_PREFIX),
         title=title.strip(),
         description=description.strip(),

@@ -101,6 +101,7 @@ class IncidentCreateView(LoginRequiredMixin, ServiceErrorMixin, FormView):
                 title=data["title"],
                 description=data["description"],
                 room=data["room"],
+                ci=data.get("ci"),
                 impact=data["impact"],
                 urgency=data["urgency"],
             )

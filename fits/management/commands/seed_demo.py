@@ -166,10 +166,18 @@ class Command(BaseCommand):
             authorities = self._authorities()
             schools = self._schools(authorities)
             people = self._people(schools, authorities)
+            self._agent_keys(schools)
         created = 0
         for school in schools.values():
             created += self._week_of_incidents(school, people)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
+
+    def _agent_keys(self, schools: dict[str, School]) -> None:
+        """Each demo school's inventory agents authenticate with the key demo-agent-SLUG (DESIGN.md 6)."""
+        from cmdb.services import agent_key_rotate
+
+        for slug, school in schools.items():
+            agent_key_rotate(school=school, actor=None, key=f"demo-agent-{slug}")
 
     def _authorities(self) -> dict[str, Authority]:
         return {a["slug"]: Authority.objects.update_or_create(slug=a["slug"], defaults=a)[0] for a in AUTHORITIES}
