@@ -10,4 +10,5 @@ class CmdbConfig(AppConfig):
     fits_order = 60
     navigation = [
         NavItem("Configuration items", "cmdb:ci_list", icon="device-desktop", visible="can_view_cmdb"),
+        NavItem("Inventory agents", "inventory:settings", icon="api", visible="can_view_cmdb"),
     ]

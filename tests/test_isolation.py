@@ -14,6 +14,7 @@ none of them fails `test_every_route_is_classified`: add it to a table, and the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from cmdb.inventory.services import inventory_receive
 from fits.middleware import SESSION_KEY
 from fits.models import Activity, School, User
 from incidents import services
@@ -66,10 +68,14 @@ class World:
     people: dict[str, User]
     schools: dict[str, School]
     incidents: dict[str, Incident]
+    submissions: dict[str, Any] = field(default_factory=dict)  # inventories from agents, by school slug
+    cmdb: dict[str, dict[str, Any]] = field(default_factory=dict)  # CMDB records by model, then school slug
 
     def records(self, model: str) -> dict[str, Any]:
         """The records of `model` in the world, by key (a school slug or an INCIDENTS key)."""
         by_model = {"fits.School": self.schools, "incidents.Incident": self.incidents}
+        by_model["cmdb.InventorySubmission"] = self.submissions
+        by_model.update(self.cmdb)
         assert model in by_model, (
             f"The isolation world has no records of {model}. Create one at every school in the `world` "
             f"fixture (through the services), and say who sees which in SEES."
@@ -92,7 +98,61 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
         elif state == "resolved":
             incident = services.incident_transition(incident=incident, action="resolve", actor=tech, note="Fixed.")
         incidents[key] = incident
-    return World(people=cast, schools=schools, incidents=incidents)
+    # An inventory from an agent at each school: its computer is named after the school, so a leak shows.
+    submissions = {
+        slug: inventory_receive(school=school, body=json.dumps(
+            {"deviceid": f"agent-{slug}", "content": {"hardware": {"name": f"PC of {school.name} {cmdb_of(slug)}"}}}
+        ).encode()).submission
+        for slug, school in schools.items()
+    }  # fmt: skip
+    cmdb = cmdb_world(schools, {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]})
+    return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb)
+
+
+def cmdb_of(slug: str) -> str:
+    return f"[cmdb:{slug}]"
+
+
+def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school, a small network: a room, a switch cabled to a PC, a service running on the switch,
+    software with a licence. Every name carries the school's [cmdb:slug] marker. The `:spare` cable and
+    relationship are for the routes that remove one."""
+    from cmdb import services as cmdb
+    from cmdb.models import Licence, LicenceSeat, SoftwareInstallation, SoftwareProduct
+
+    records: dict[str, dict[str, Any]] = {}
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        site = cmdb.location_create(school=school, actor=tech, kind="site", name=f"Site {mark}")
+        block = cmdb.location_create(school=school, actor=tech, kind="building", name=f"Block {mark}", parent=site)
+        room = cmdb.location_create(school=school, actor=tech, kind="room", name=f"Room {mark}", parent=block)
+        switch = cmdb.ci_create(school=school, actor=tech, kind="switch", name=f"Switch {mark}", location=room)
+        pc = cmdb.ci_create(school=school, actor=tech, kind="desktop", name=f"PC {mark}", location=room)
+        service = cmdb.ci_create(school=school, actor=tech, kind="service", name=f"Service {mark}",
+                                 attributes={"purpose": "learning"})  # fmt: skip
+        ports = [cmdb.port_create(ci=ci, actor=tech, name=name) for ci in (switch, pc) for name in ("p1", "p2")]
+        cable = cmdb.cable_connect(a_port=ports[0], b_port=ports[2], actor=tech, label=f"Cable {mark}")
+        spare_cable = cmdb.cable_connect(a_port=ports[1], b_port=ports[3], actor=tech, label=f"Spare {mark}")
+        runs_on = cmdb.relationship_add(source=service, target=switch, actor=tech, kind="runs_on")
+        spare_link = cmdb.relationship_add(source=pc, target=service, actor=tech)
+        product = SoftwareProduct.objects.create(school=school, name=f"Software {mark}")
+        installation = SoftwareInstallation.objects.create(school=school, ci=pc, product=product, version="1.0")
+        licence = Licence.objects.create(school=school, product=product, seats=5, reference=f"Licence {mark}")
+        LicenceSeat.objects.create(school=school, licence=licence, ci=pc)
+        for model, record in {
+            "cmdb.ConfigurationItem": switch,
+            "cmdb.Location": room,
+            "cmdb.Port": ports[0],
+            "cmdb.Cable": cable,
+            "cmdb.Cable:spare": spare_cable,
+            "cmdb.Relationship": runs_on,
+            "cmdb.Relationship:spare": spare_link,
+            "cmdb.SoftwareProduct": product,
+            "cmdb.SoftwareInstallation": installation,
+            "cmdb.Licence": licence,
+        }.items():
+            records.setdefault(model, {})[slug] = record
+    return records
 
 
 # =============================================================================
@@ -105,9 +165,15 @@ class Sees:
     schools: frozenset[str]
     incidents: frozenset[str]
     internal_notes: bool = True
+    cmdb: frozenset[str] | None = None  # schools whose CMDB records they see, when not all of `schools`
 
     def keys(self, model: str) -> frozenset[str]:
-        return {"fits.School": self.schools, "incidents.Incident": self.incidents}[model]
+        cmdb = self.schools if self.cmdb is None else self.cmdb
+        if model.startswith("cmdb."):
+            return cmdb
+        return {"fits.School": self.schools, "incidents.Incident": self.incidents, "cmdb.InventorySubmission": cmdb}[
+            model
+        ]
 
 
 BOLTON = frozenset({"highfield", "riverside"})
@@ -123,7 +189,7 @@ SEES = {
     "tech": HIGHFIELD_STAFF,
     "desk": HIGHFIELD_STAFF,
     # An ICT user sees only the incidents they reported, and never the internal notes.
-    "staff": Sees(frozenset({"highfield"}), frozenset({"highfield-staff"}), internal_notes=False),
+    "staff": Sees(frozenset({"highfield"}), frozenset({"highfield-staff"}), internal_notes=False, cmdb=frozenset()),
     "tech2": Sees(frozenset({"riverside"}), RIVERSIDE),
     "outsider": Sees(frozenset({"westfield"}), frozenset({"westfield", "westfield-fixed"})),
 }
@@ -144,11 +210,22 @@ def forbidden_markers(world: World, viewer: str, *, slugs: bool = True) -> dict[
             markers[school.name] = f"the name of {slug}"
             if slugs:
                 markers[f'"{slug}"'] = f"the slug of {slug}"
+        if slug not in sees.keys("cmdb.ConfigurationItem"):
+            markers[cmdb_of(slug)] = f"the CMDB of {slug}"
     return markers
 
 
+def body(response) -> str:
+    """The response's text; a streamed one (an export) is read once and kept."""
+    if not response.streaming:
+        return response.content.decode(errors="replace")
+    if not hasattr(response, "read_body"):
+        response.read_body = b"".join(response.streaming_content).decode(errors="replace")
+    return response.read_body
+
+
 def leaks(response, markers: dict[str, str]) -> list[str]:
-    content = response.content.decode(errors="replace")
+    content = body(response)
     return [f"{what} ({marker!r})" for marker, what in markers.items() if marker in content]
 
 
@@ -177,6 +254,7 @@ class ListRoute:
 
     shows: str | None = None  # the model whose rows it lists (checked to appear for people who see them)
     creates: Callable[[School, User | None, str], dict[str, Any]] | None = None  # POST data logging a record
+    cmdb: bool = False  # a CMDB page: 404 for people who see no school's CMDB, as if it were not there
 
 
 @dataclass(frozen=True)
@@ -205,6 +283,7 @@ def log_api_data(school: School, reporter: User | None, title: str) -> dict[str,
 
 
 INCIDENT = "incidents.Incident"
+CI = "cmdb.ConfigurationItem"
 
 RECORD_ROUTES: dict[str, RecordRoute] = {
     "incidents:detail": RecordRoute(INCIDENT),
@@ -217,7 +296,35 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:incident-comment": RecordRoute(INCIDENT, method="post", data={"text": "Any news?"}),
     "api:incident-transition": RecordRoute(INCIDENT, method="post", data={"action": "start"}),
     "api:school-detail": RecordRoute("fits.School"),
-}
+    "inventory:submission_detail": RecordRoute("cmdb.InventorySubmission"),
+    "inventory:submission_payload": RecordRoute("cmdb.InventorySubmission"),
+    "inventory:rotate": RecordRoute("fits.School", lambda r: {"slug": r.slug}, method="post"),
+    "cmdb:ci_detail": RecordRoute(CI),
+    "cmdb:ci_edit": RecordRoute(CI),
+    "cmdb:port_create": RecordRoute(CI),
+    "cmdb:cable_create": RecordRoute(CI),
+    "cmdb:relationship_create": RecordRoute(CI),
+    "cmdb:ci_transition": RecordRoute(CI, lambda r: {"pk": r.pk, "action": "repair"}, method="post",
+                                      data={"note": "Fan noise"}),
+    "cmdb:port_detail": RecordRoute("cmdb.Port"),
+    "cmdb:cable_remove": RecordRoute("cmdb.Cable:spare", method="post"),
+    "cmdb:relationship_remove": RecordRoute("cmdb.Relationship:spare", method="post"),
+    "cmdb:licence_detail": RecordRoute("cmdb.Licence"),
+    "api:cmdb-item-detail": RecordRoute(CI),
+    "api:cmdb-item-impact": RecordRoute(CI),
+    "api:cmdb-item-depends-on": RecordRoute(CI),
+    "api:cmdb-item-history": RecordRoute(CI),
+    "api:cmdb-item-activity": RecordRoute(CI),
+    "api:cmdb-item-transition": RecordRoute(CI, method="post", data={"action": "repair", "note": "Fan noise"}),
+    "api:cmdb-location-detail": RecordRoute("cmdb.Location"),
+    "api:cmdb-port-detail": RecordRoute("cmdb.Port"),
+    "api:cmdb-port-trace": RecordRoute("cmdb.Port"),
+    "api:cmdb-cable-detail": RecordRoute("cmdb.Cable"),
+    "api:cmdb-relationship-detail": RecordRoute("cmdb.Relationship"),
+    "api:cmdb-software-detail": RecordRoute("cmdb.SoftwareProduct"),
+    "api:cmdb-installation-detail": RecordRoute("cmdb.SoftwareInstallation"),
+    "api:cmdb-licence-detail": RecordRoute("cmdb.Licence"),
+}  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
     "home": ListRoute(),
@@ -225,6 +332,25 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "incidents:create": ListRoute(creates=log_page_data),
     "api:incident-list": ListRoute(shows=INCIDENT, creates=log_api_data),
     "api:school-list": ListRoute(shows="fits.School"),
+    "inventory:settings": ListRoute(),
+    "inventory:submission_list": ListRoute(),
+    "cmdb:import": ListRoute(cmdb=True),
+    "cmdb:export": ListRoute(cmdb=True),
+    "cmdb:audit": ListRoute(cmdb=True),
+    "cmdb:ci_list": ListRoute(shows=CI, cmdb=True),
+    "cmdb:ci_create": ListRoute(cmdb=True),
+    "cmdb:location_list": ListRoute(shows="cmdb.Location", cmdb=True),
+    "cmdb:location_create": ListRoute(cmdb=True),
+    "cmdb:software_list": ListRoute(shows="cmdb.SoftwareProduct", cmdb=True),
+    "cmdb:licence_list": ListRoute(shows="cmdb.Licence", cmdb=True),
+    "api:cmdb-item-list": ListRoute(shows=CI),
+    "api:cmdb-location-list": ListRoute(shows="cmdb.Location"),
+    "api:cmdb-port-list": ListRoute(shows="cmdb.Port"),
+    "api:cmdb-cable-list": ListRoute(shows="cmdb.Cable"),
+    "api:cmdb-relationship-list": ListRoute(shows="cmdb.Relationship"),
+    "api:cmdb-software-list": ListRoute(shows="cmdb.SoftwareProduct"),
+    "api:cmdb-installation-list": ListRoute(shows="cmdb.SoftwareInstallation"),
+    "api:cmdb-licence-list": ListRoute(shows="cmdb.Licence"),
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
@@ -240,6 +366,17 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
     "api:docs": NoSchoolData("the browsable docs of the schema", public=True),
     "api:redoc": NoSchoolData("the ReDoc view of the schema", public=True),
     "api:api-root": NoSchoolData("links to the endpoints"),
+    "cmdb:import_template": NoSchoolData("the import template: a heading row and two made-up example rows"),
+    "cmdb:import_confirm": NoSchoolData(
+        "imports only a file this session previewed, into the school it was previewed for "
+        "(tests/cmdb/test_transfer.py)",
+        method="post",
+    ),
+    "inventory:agent": NoSchoolData(
+        "the agents' door: authenticates agents with a school's key, not people (tests/cmdb/test_inventory.py)",
+        method="post",
+        public=True,
+    ),
 }
 
 # Values for the admin's URL kwargs; the admin is checked as a whole (test_admin_*).
@@ -331,6 +468,8 @@ def test_another_schools_record_answers_like_a_missing_one(viewer, world, client
     sees = SEES[viewer]
     hidden_incidents = set(INCIDENTS) - sees.incidents
     before = snapshot(world, hidden_incidents)
+    hidden_cmdb = set(world.schools) - sees.keys(CI)
+    cmdb_before = cmdb_snapshot(world, hidden_cmdb)
     markers = forbidden_markers(world, viewer)
     problems = []
     for route in routes_in(RECORD_ROUTES):
@@ -359,7 +498,23 @@ def test_another_schools_record_answers_like_a_missing_one(viewer, world, client
     problems += [
         f"incident {key} changed: {before[key]} -> {after[key]}" for key in before if before[key] != after[key]
     ]
+    cmdb_after = cmdb_snapshot(world, hidden_cmdb)
+    problems += [f"the CMDB of {slug} changed: {cmdb_before[slug]} -> {cmdb_after[slug]}" for slug in cmdb_before
+                 if cmdb_before[slug] != cmdb_after[slug]]  # fmt: skip
     assert not problems, "\n".join(problems)
+
+
+def cmdb_snapshot(world: World, slugs: set[str]) -> dict[str, tuple]:
+    """What an action could change in the CMDB of the schools `slugs`: the switch, the spare cable and link."""
+    from cmdb.models import Cable, ConfigurationItem, Relationship
+
+    state = {}
+    for slug in slugs:
+        switch = ConfigurationItem.objects.get(pk=world.cmdb[CI][slug].pk)
+        cable = Cable.objects.filter(pk=world.cmdb["cmdb.Cable:spare"][slug].pk).exists()
+        link = Relationship.objects.filter(pk=world.cmdb["cmdb.Relationship:spare"][slug].pk).exists()
+        state[slug] = (switch.status, switch.updated_at, cable, link)
+    return state
 
 
 # =============================================================================
@@ -396,8 +551,10 @@ def test_lists_show_nothing_of_another_school(viewer, world, client_for, api_for
                 where = f"GET {url}{query} as {viewer}"
                 if school_filter and response.status_code == 400:
                     continue  # a filter naming a school the viewer cannot see is refused: fine
-                if response.status_code == 302 and not route.is_api and not spec.shows:
-                    continue  # a form the viewer may not use sends them elsewhere (e.g. a consultant logging)
+                if response.status_code in (302, 403) and not route.is_api and not spec.shows:
+                    continue  # a form the viewer may not use sends them elsewhere or refuses (the desk importing)
+                if spec.cmdb and response.status_code == 404 and SEES[viewer].cmdb == frozenset():
+                    continue  # the CMDB is not there for an ICT user
                 if response.status_code != 200:
                     problems.append(f"{where}: {response.status_code}, expected 200")
                     continue
@@ -413,9 +570,11 @@ def test_lists_show_nothing_of_another_school(viewer, world, client_for, api_for
 
 
 def shown_in(response, world: World, model: str, key: str) -> bool:
-    content = response.content.decode(errors="replace")
+    content = body(response)
     if model == INCIDENT:
         return f"[secret:{key}]" in content
+    if model.startswith("cmdb."):
+        return cmdb_of(key) in content
     return world.records(model)[key].name in content
 
 
@@ -495,6 +654,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(world):
     page, api = Client(), APIClient()
     login = reverse("login")
     record = {"incidents.Incident": world.incidents["highfield-staff"], "fits.School": world.schools["highfield"]}
+    record["cmdb.InventorySubmission"] = world.submissions["highfield"]
+    record.update({model: records["highfield"] for model, records in world.cmdb.items()})
     requests: list[tuple[Route, str, dict[str, Any]]] = []
     for route in routes():
         if route.key in RECORD_ROUTES:

@@ -86,8 +86,78 @@ class Rows:
             author, public = (tech, i % 3 != 0) if i % 2 else (staff, True)
             services.incident_comment(incident=incident, author=author, text=f"Comment {i}", public=public)
 
+    def submissions(self, n: int) -> None:
+        """Inventories agents sent to highfield: accepted ones, each a computer, and every third refused."""
+        import json
+
+        from cmdb.inventory.services import inventory_receive
+        from cmdb.models import InventorySubmission
+
+        for i in range(InventorySubmission.objects.count(), n):
+            document = {"deviceid": f"pc-{i}", "content": {"hardware": {"name": f"PC-{i}"}}}
+            body = b"<REQUEST><QUERY>" if i % 3 == 2 else json.dumps(document).encode()
+            inventory_receive(school=self.highfield, body=body)
+
+    def cmdb_problems(self, n: int) -> None:
+        """Items at highfield for the CMDB audit and export, cycling through what the audit finds: no location,
+        live past warranty, a serial shared with the item before, a switch port waiting for its cable."""
+        from datetime import date
+
+        from cmdb import services as cmdb
+
+        tech = self.cast["tech"]
+        if not hasattr(self, "audited"):
+            self.audited = 0
+            self.site = cmdb.location_create(school=self.highfield, actor=tech, kind="site", name="Site")
+        while self.audited < n:
+            i = self.audited
+            fields = [
+                {"kind": "desktop", "location": None},
+                {"kind": "laptop", "warranty_end": date(2020, 1, 1), "purchase_cost": 499},
+                {"kind": "desktop", "serial": f"SN-{i - 1}"},
+                {"kind": "switch", "serial": f"SN-{i}", "attributes": {"port_count": 24}},
+            ][i % 4]
+            fields = {"location": self.site, **fields}
+            item = cmdb.ci_create(school=self.highfield, actor=tech, name=f"CI {i}", **fields)
+            if item.kind == "switch":
+                cmdb.port_create(ci=item, actor=tech, name="gi1/0/1", cable_expected=True)
+            self.audited += 1
+
+    def network(self, n: int) -> None:
+        """A network at highfield: PCs in their own rooms cabled to a core switch, each relying on a service,
+        with software, a licence and a seat; every PC also changes the switch, so its history grows."""
+        from cmdb import services as cmdb
+        from cmdb.models import Licence, LicenceSeat, SoftwareInstallation, SoftwareProduct
+
+        netmgr, school = self.cast["netmgr"], self.highfield
+        if getattr(self, "core", None) is None:
+            self.pcs = 0
+            site = cmdb.location_create(school=school, actor=netmgr, kind="site", name="Main site")
+            self.block = cmdb.location_create(school=school, actor=netmgr, kind="building", name="Block", parent=site)
+            self.core = cmdb.ci_create(school=school, actor=netmgr, kind="switch", name="CORE-01")
+            self.service = cmdb.ci_create(school=school, actor=netmgr, kind="service", name="MIS",
+                                          attributes={"purpose": "management"})  # fmt: skip
+        while self.pcs < n:
+            i = self.pcs
+            room = cmdb.location_create(school=school, actor=netmgr, kind="room", name=f"Room {i}", parent=self.block)
+            pc = cmdb.ci_create(school=school, actor=netmgr, kind="desktop", name=f"PC-{i:02d}", location=room,
+                                owner=self.cast["staff"], attributes={"memory_mb": 8192})  # fmt: skip
+            cmdb.cable_connect(a_port=cmdb.port_create(ci=self.core, actor=netmgr, name=f"gi1/0/{i + 1}"),
+                               b_port=cmdb.port_create(ci=pc, actor=netmgr, name="eth0", mac=f"00:00:00:00:00:{i:02x}"),
+                               actor=netmgr, label=f"Cable {i}")  # fmt: skip
+            cmdb.relationship_add(source=pc, target=self.service, actor=netmgr)
+            product = SoftwareProduct.objects.create(school=school, name=f"App {i}")
+            SoftwareInstallation.objects.create(school=school, ci=pc, product=product, version="1.0")
+            licence = Licence.objects.create(school=school, product=product, seats=i % 3 or None)
+            LicenceSeat.objects.create(school=school, licence=licence, ci=pc)
+            LicenceSeat.objects.create(school=school, licence=licence, user=self.cast["staff"])
+            cmdb.ci_update(ci=self.core, actor=netmgr, notes=f"Port {i + 1} patched.")
+            self.pcs += 1
+
     def kwargs(self, route: Route) -> dict[str, int]:
-        return {"pk": self.discussed.pk} if "pk" in route.kwarg_names else {}
+        if "pk" not in route.kwarg_names:
+            return {}
+        return {"pk": self.core.pk} if route.key.startswith("api:cmdb-") else {"pk": self.discussed.pk}
 
 
 @pytest.fixture
@@ -111,6 +181,7 @@ class Target:
 
 
 EVERYONE = ("staff", "desk", "tech", "netmgr", "leader", "consultant", "admin")
+CMDB_READERS = ("desk", "tech", "consultant", "admin")
 
 LISTS: dict[str, Target] = {
     "home": Target("incidents", EVERYONE, budget=12),
@@ -119,6 +190,27 @@ LISTS: dict[str, Target] = {
     "api:incident-activity": Target("comments", ("staff", "tech"), budget=10, small=1),
     "api:school-list": Target("schools", ("consultant", "admin"), budget=9, small=1),
     "api:me": Target("memberships", ("tech",), budget=10, small=1),
+    "inventory:submission_list": Target("submissions", ("tech", "consultant", "admin"), budget=11, small=1),
+    "inventory:settings": Target("submissions", ("netmgr", "tech"), budget=12, small=1),
+    # The export streams its rows after the view returns: tests/cmdb/test_transfer.py counts them consumed too.
+    "cmdb:export": Target("cmdb_problems", ("desk", "tech", "consultant", "admin"), budget=8, small=4),
+    "cmdb:audit": Target("cmdb_problems", ("desk", "tech", "consultant", "admin"), budget=17, small=4),
+    "cmdb:ci_list": Target("network", CMDB_READERS, budget=14, small=1),
+    "cmdb:location_list": Target("network", CMDB_READERS, budget=10, small=1),
+    "cmdb:software_list": Target("network", CMDB_READERS, budget=11, small=1),
+    "cmdb:licence_list": Target("network", CMDB_READERS, budget=11, small=1),
+    "api:cmdb-item-list": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-item-impact": Target("network", CMDB_READERS, budget=13, small=1),
+    "api:cmdb-item-depends-on": Target("network", CMDB_READERS, budget=10, small=1),
+    "api:cmdb-item-history": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-item-activity": Target("network", CMDB_READERS, budget=10, small=1),
+    "api:cmdb-location-list": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-port-list": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-cable-list": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-relationship-list": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-software-list": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-installation-list": Target("network", CMDB_READERS, budget=9, small=1),
+    "api:cmdb-licence-list": Target("network", CMDB_READERS, budget=10, small=1),
 }
 
 NOT_LISTS: dict[str, str] = {
@@ -143,6 +235,35 @@ NOT_LISTS: dict[str, str] = {
     "api:docs": "the schema's browsable docs",
     "api:redoc": "the schema's ReDoc view",
     "api:api-root": "links to the endpoints",
+    "inventory:agent": "the agents' door (POST)",
+    "inventory:rotate": "POST only",
+    "inventory:submission_detail": "one record",
+    "inventory:submission_payload": "one record's payload, as a download",
+    "cmdb:import": "one form (and the preview of one file: tests/cmdb/test_transfer.py)",
+    "cmdb:import_confirm": "POST only",
+    "cmdb:import_template": "a fixed file",
+    "cmdb:ci_create": "one form",
+    "cmdb:location_create": "one form",
+    "cmdb:ci_detail": "one record (its tabs are measured in tests/cmdb/test_views.py)",
+    "cmdb:ci_edit": "one form",
+    "cmdb:port_create": "one form",
+    "cmdb:cable_create": "one form (its choices are measured in tests/cmdb/test_views.py)",
+    "cmdb:relationship_create": "one form",
+    "cmdb:ci_transition": "POST only",
+    "cmdb:port_detail": "one cable path, a few hops long",
+    "cmdb:cable_remove": "POST only",
+    "cmdb:relationship_remove": "POST only",
+    "cmdb:licence_detail": "one licence (its seats are measured in tests/cmdb/test_views.py)",
+    "api:cmdb-item-detail": "one record",
+    "api:cmdb-item-transition": "POST only",
+    "api:cmdb-location-detail": "one record",
+    "api:cmdb-port-detail": "one record",
+    "api:cmdb-port-trace": "one cable path, a few hops long",
+    "api:cmdb-cable-detail": "one record",
+    "api:cmdb-relationship-detail": "one record",
+    "api:cmdb-software-detail": "one record",
+    "api:cmdb-installation-detail": "one record",
+    "api:cmdb-licence-detail": "one record",
 }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from cmdb.models import ConfigurationItem, Location, Port, PortKind
 from fits.models import Authority, AuthorityRole, AuthorityRoleKind, Membership, Role, School, User
 
 AUTHORITIES = [
@@ -152,11 +155,580 @@ WEEK = [
 ]
 
 
+# =============================================================================
+# The demo network: each school's CMDB, built through cmdb.services
+# =============================================================================
+
+# A school's network: the comms room with the core, servers, firewall and router; a block per edge
+# switch with its patch panel and its rooms; an ICT suite with its own switch. Each room lists its
+# devices: "pc", "laptop", "projector", "iwb" (interactive whiteboard), "printer", "colour printer",
+# "ap" (Wi-Fi access point). Every device reaches its switch port through a wall socket, a permanent
+# link and the block's patch panel, as in a real school.
+NETWORKS = {
+    "highfield": {
+        "prefix": "HF",
+        "actor": "netmgr",
+        "technician": "tech",
+        "subnet": "10.20",
+        "site": "Main site",
+        "core_block": "Main building",
+        "blocks": [
+            ("Main building", "MAIN", "Comms room", [
+                ("School office", "OFF", ["pc", "pc", "colour printer"]),
+                ("Head's office", "HEAD", ["laptop"]),
+                ("Staff room", "STAFF", ["pc", "printer"]),
+                ("Main hall", "HALL", ["projector", "ap"]),
+                ("Library", "LIB", ["pc", "pc", "ap"]),
+            ]),
+            ("Infant block", "INF", "Infant comms cupboard", [
+                ("Classroom 1", "C1", ["pc", "projector"]),
+                ("Classroom 2", "C2", ["pc", "iwb", "ap"]),
+                ("Classroom 3", "C3", ["pc", "projector"]),
+            ]),
+            ("Junior block", "JUN", "Junior comms cupboard", [
+                ("Classroom 4", "C4", ["pc", "iwb", "ap"]),
+                ("Classroom 5", "C5", ["pc", "projector"]),
+                ("Classroom 6", "C6", ["pc", "projector"]),
+                ("Science lab", "SCI", ["pc", "projector"]),
+                ("Year 4 corridor", "Y4", ["ap"]),
+            ]),
+        ],
+        "ict_suite": ("Junior block", 30),
+    },
+    "riverside": {
+        "prefix": "RV",
+        "actor": "tech2",
+        "technician": "tech2",
+        "subnet": "10.30",
+        "site": "Riverside campus",
+        "core_block": "Main building",
+        "blocks": [
+            ("Main building", "MAIN", "Server room", [
+                ("School office", "OFF", ["pc", "pc", "colour printer"]),
+                ("Main hall", "HALL", ["projector", "ap"]),
+                ("Classroom 2", "C2", ["pc", "projector"]),
+                ("Classroom 4", "C4", ["pc", "iwb"]),
+            ]),
+            ("Science block", "SCB", "Science prep room", [
+                ("Science lab", "SCI", ["pc", "projector", "ap"]),
+                ("Year 4 corridor", "Y4", ["ap"]),
+            ]),
+        ],
+        "ict_suite": ("Science block", 12),
+    },
+    "westfield": {
+        "prefix": "WF",
+        "actor": "outsider",
+        "technician": "outsider",
+        "subnet": "10.40",
+        "site": "Westfield site",
+        "core_block": "North building",
+        "blocks": [
+            ("North building", "NTH", "Server room", [
+                ("School office", "OFF", ["pc", "colour printer"]),
+                ("Main hall", "HALL", ["projector", "ap"]),
+                ("Classroom 2", "C2", ["pc", "projector"]),
+                ("Classroom 4", "C4", ["pc", "iwb"]),
+            ]),
+            ("South building", "STH", "South comms cupboard", [
+                ("Science lab", "SCI", ["pc", "projector", "ap"]),
+                ("Year 4 corridor", "Y4", ["ap"]),
+            ]),
+        ],
+        "ict_suite": ("South building", 10),
+    },
+}  # fmt: skip
+
+# The demo week's incidents and the configuration item each is about ("{p}": the school's prefix).
+WEEK_CIS = {
+    "Interactive whiteboard not responding to pen": "{p}-C4-IWB",
+    "Office printer jamming on every job": "{p}-OFF-PRN",
+    "Cannot log in to the learning platform": "Learning platform",
+    "Wi-Fi drops in the hall during assemblies": "{p}-HALL-AP",
+    "New starter needs an e-mail account": "E-mail",
+    "Projector shows no picture": "{p}-SCI-PRJ",
+}
+
+# (kind, make, model, cost, attributes) of each sort of device in NETWORKS.
+DEVICES = {
+    "pc": ("desktop", "Dell", "OptiPlex 7010", "649.00",
+           {"cpu": "Intel Core i5-13500", "memory_mb": 16384, "disk_gb": 512, "os": "Windows 11 Education 23H2"}),
+    "laptop": ("laptop", "Lenovo", "ThinkPad L14 Gen 4", "789.00",
+               {"cpu": "Intel Core i5-1335U", "memory_mb": 16384, "disk_gb": 512, "os": "Windows 11 Education 23H2",
+                "battery_health": 91}),
+    "projector": ("display", "Epson", "EB-W49", "499.00", {"display_type": "projector", "lamp_hours": 2210}),
+    "iwb": ("display", "SMART", "Board 6075S", "2950.00", {"display_type": "interactive whiteboard"}),
+    "printer": ("printer", "HP", "LaserJet Pro 4002dne", "289.00",
+                {"colour": False, "duplex": True, "page_count": 18250}),
+    "colour printer": ("printer", "Kyocera", "TASKalfa 3253ci", "3450.00",
+                       {"colour": True, "duplex": True, "page_count": 96410}),
+    "ap": ("access_point", "Ubiquiti", "UniFi U6 Pro", "159.00",
+           {"band": "dual", "firmware": "6.6.77"}),
+}  # fmt: skip
+SUFFIX = {
+    "pc": "PC",
+    "laptop": "LT",
+    "projector": "PRJ",
+    "iwb": "IWB",
+    "printer": "PRN",
+    "colour printer": "PRN",
+    "ap": "AP",
+}
+
+
+class NetworkBuilder:
+    """Builds one school's network through cmdb.services, as its network manager would record it."""
+
+    def __init__(self, school: School, plan: dict, actor: User, technician: User) -> None:
+        self.school, self.plan, self.actor, self.technician = school, plan, actor, technician
+        self.prefix, self.subnet = plan["prefix"], plan["subnet"]
+        self.today = timezone.localdate()
+        self.count = 0
+        self.rooms: dict[str, Location] = {}
+        self.items: dict[str, ConfigurationItem] = {}
+        self.free_ports: dict[str, list[Port]] = {}
+        self.uplinks: dict[str, Port] = {}
+        self.panel_next: dict[str, int] = {}
+        self.hosts = 20
+
+    # --- small steps ----------------------------------------------------------------------------
+
+    def name(self, *parts: str) -> str:
+        return "-".join((self.prefix, *parts))
+
+    def ci(
+        self, kind: str, name: str, room: Location | None, attributes: dict | None = None, **fields
+    ) -> ConfigurationItem:
+        """One item, bought over the last five years: some warranties have run out, some end soon."""
+        from cmdb import services
+
+        self.count += 1
+        n = self.count
+        if kind not in ("service", "wall_socket"):
+            bought = self.today - timedelta(days=200 + (n * 97) % 1800)
+            years = 5 if kind in ("switch", "server", "firewall", "router") else 3
+            fields.setdefault("purchase_date", bought)
+            fields.setdefault("warranty_end", bought + timedelta(days=365 * years))
+            fields.setdefault("serial", f"{self.prefix}{kind[:2].upper()}{n * 7919 % 100000:05d}")
+            fields.setdefault("asset_tag", f"{self.prefix}-{n:04d}")
+            fields.setdefault("supplier", "Bolton Schools ICT" if self.school.authority.slug == "bolton" else "XMA")
+        item = services.ci_create(
+            school=self.school,
+            actor=self.actor,
+            kind=kind,
+            name=name,
+            location=room,
+            attributes=attributes or {},
+            **fields,
+        )
+        self.items[name] = item
+        return item
+
+    def port(self, ci: ConfigurationItem, name: str, **fields) -> Port:
+        from cmdb import services
+
+        return services.port_create(ci=ci, actor=self.actor, name=name, **fields)
+
+    def cable(self, a: Port, b: Port, label: str, type_: str = "cat6", **fields) -> None:
+        from cmdb import services
+
+        services.cable_connect(a_port=a, b_port=b, actor=self.actor, label=label, type=type_, **fields)
+
+    def mac(self) -> str:
+        self.hosts += 1
+        school_byte = {"HF": 0x20, "RV": 0x30, "WF": 0x40}.get(self.prefix, 0x50)
+        return f"3c:ec:ef:{school_byte:02x}:{self.hosts // 256:02x}:{self.hosts % 256:02x}"
+
+    def switch(self, name: str, room: Location, *, ports: int, address: str, model: str, core: bool = False):
+        """A switch with all its ports; the last one is its uplink, towards the core (or the firewall)."""
+        switch = self.ci(
+            "switch",
+            name,
+            room,
+            {"port_count": ports, "managed": True, "poe": not core, "firmware": "17.9.4" if core else "15.2(7)E9"},
+            manufacturer="Cisco",
+            model_name=model,
+            management_address=address,
+            purchase_cost=Decimal("4200.00" if core else "1350.00"),
+        )
+        self.free_ports[name] = [self.port(switch, f"gi1/0/{i}", speed_mbps=1000) for i in range(1, ports)]
+        self.uplinks[name] = self.port(switch, f"gi1/0/{ports}", speed_mbps=1000, is_uplink=True, cable_expected=True)
+        return switch
+
+    def take(self, switch_name: str) -> Port:
+        """The next free port of a switch."""
+        return self.free_ports[switch_name].pop(0)
+
+    def panel(self, name: str, room: Location, size: int) -> ConfigurationItem:
+        panel = self.ci(
+            "patch_panel",
+            name,
+            room,
+            {"port_count": size},
+            manufacturer="Excel",
+            model_name=f"Cat6 {size}-port patch panel",
+            purchase_cost=Decimal("85.00"),
+        )
+        self.panel_next[name] = 1
+        return panel
+
+    def outlet(self, device_port: Port, room: Location, code: str, switch_name: str, panel_name: str) -> None:
+        """Switch port -> patch panel front/rear -> permanent link -> wall socket rear/front -> the device."""
+        panel = self.items[panel_name]
+        n = self.panel_next[panel_name]
+        self.panel_next[panel_name] = n + 1
+        sockets = sum(1 for item in self.items.values() if item.kind == "wall_socket" and item.location_id == room.pk)
+        socket_name = self.name(code, f"{sockets + 1:02d}")
+        socket = self.ci("wall_socket", socket_name, room)
+        socket_rear = self.port(socket, "rear", kind=PortKind.REAR)
+        socket_front = self.port(socket, "front", kind=PortKind.FRONT, rear_port=socket_rear, cable_expected=True)
+        panel_rear = self.port(panel, f"rear {n}", kind=PortKind.REAR)
+        panel_front = self.port(panel, str(n), kind=PortKind.FRONT, rear_port=panel_rear)
+        self.cable(panel_rear, socket_rear, f"{panel_name} {n} - {socket_name}", length_m=Decimal(str(18 + n % 40)))
+        self.cable(
+            self.take(switch_name), panel_front, f"{panel_name} {n} patch", colour="blue", length_m=Decimal("0.5")
+        )
+        self.cable(socket_front, device_port, f"{socket_name} lead", length_m=Decimal("3"))
+
+    def device(self, sort: str, name: str, room: Location, code: str, switch_name: str, panel_name: str):
+        kind, make, model, cost, attributes = DEVICES[sort]
+        attributes = dict(attributes)
+        if kind in ("desktop", "laptop"):
+            attributes["hostname"] = name.lower()
+        if kind == "access_point":
+            attributes["ssids"] = f"{self.prefix}-Staff, {self.prefix}-Pupils, {self.prefix}-Guest"
+        address = f"{self.subnet}.10.{self.hosts % 250}" if kind in ("printer", "access_point") else ""
+        item = self.ci(
+            kind,
+            name,
+            room,
+            attributes,
+            manufacturer=make,
+            model_name=model,
+            purchase_cost=Decimal(cost),
+            management_address=address,
+        )
+        port = self.port(item, "eth0", speed_mbps=1000, mac=self.mac())
+        self.outlet(port, room, code, switch_name, panel_name)
+        return item
+
+    # --- the whole network ----------------------------------------------------------------------
+
+    def build(self) -> int:
+        from cmdb import services
+        from cmdb.models import Relationship
+
+        plan, actor = self.plan, self.actor
+        site = services.location_create(school=self.school, actor=actor, kind="site", name=plan["site"])
+        blocks = {}
+        for block_name, _code, cabinet, rooms in plan["blocks"]:
+            block = services.location_create(
+                school=self.school, actor=actor, kind="building", name=block_name, parent=site
+            )
+            blocks[block_name] = block
+            self.rooms[cabinet] = services.location_create(
+                school=self.school, actor=actor, kind="room", name=cabinet, parent=block
+            )
+            for room_name, _, _ in rooms:
+                self.rooms[room_name] = services.location_create(
+                    school=self.school, actor=actor, kind="room", name=room_name, parent=block
+                )
+        ict_block, ict_size = plan["ict_suite"]
+        self.rooms["ICT suite"] = services.location_create(
+            school=self.school, actor=actor, kind="room", name="ICT suite", parent=blocks[ict_block]
+        )
+        comms = self.rooms[plan["blocks"][0][2]]
+
+        # The way out: router, firewall, core switch.
+        router = self.ci(
+            "router",
+            self.name("RTR-01"),
+            comms,
+            {"firmware": "4.3.2.7", "wan_ip": f"81.149.{self.hosts}.18"},
+            manufacturer="DrayTek",
+            model_name="Vigor 2927",
+            management_address=f"{self.subnet}.0.254",
+            purchase_cost=Decimal("389.00"),
+            supplier="Schools broadband (LEA contract)",
+        )
+        firewall = self.ci(
+            "firewall",
+            self.name("FW-01"),
+            comms,
+            {"firmware": "SFOS 20.0.2", "throughput_mbps": 1000},
+            manufacturer="Sophos",
+            model_name="XGS 2100",
+            management_address=f"{self.subnet}.0.1",
+            purchase_cost=Decimal("2650.00"),
+        )
+        core_name = self.name("CORE-01")
+        core = self.switch(
+            core_name, comms, ports=24, address=f"{self.subnet}.0.2", model="Catalyst 9300-24T", core=True
+        )
+        self.port(router, "wan", is_uplink=True)
+        router_lan = self.port(router, "lan1", speed_mbps=1000)
+        firewall_wan = self.port(firewall, "wan", is_uplink=True, speed_mbps=1000)
+        firewall_lan = self.port(firewall, "lan1", speed_mbps=1000)
+        self.cable(router_lan, firewall_wan, "Router to firewall", colour="red", length_m=Decimal("1"))
+        self.cable(firewall_lan, self.uplinks[core_name], "Firewall to core", colour="red", length_m=Decimal("1"))
+
+        # Two servers on the core.
+        servers = {}
+        for number, role, memory in (
+            ("01", "Domain controller, file and MIS server", 65536),
+            ("02", "Print server and backups", 32768),
+        ):
+            name = self.name(f"SRV-{number}")
+            server = self.ci(
+                "server",
+                name,
+                comms,
+                {
+                    "hostname": name.lower(),
+                    "cpu": "Intel Xeon Silver 4410Y",
+                    "memory_mb": memory,
+                    "disk_gb": 4000,
+                    "os": "Windows Server 2022 Standard",
+                    "role": role,
+                    "virtual": False,
+                },
+                manufacturer="Dell",
+                model_name="PowerEdge R460",
+                management_address=f"{self.subnet}.0.{10 + int(number)}",
+                purchase_cost=Decimal("6800.00"),
+            )
+            self.cable(
+                self.take(core_name),
+                self.port(server, "eth0", speed_mbps=1000, mac=self.mac()),
+                f"{name} eth0",
+                length_m=Decimal("2"),
+            )
+            servers[number] = server
+
+        # An edge switch and a patch panel per block, up to the core; the block's rooms behind them.
+        for index, (_name, block_code, cabinet, rooms) in enumerate(plan["blocks"]):
+            edge_name, panel_name = self.name(f"EDGE-{block_code}"), self.name(f"PP-{block_code}")
+            outlets = sum(len(devices) for _, _, devices in rooms)
+            self.switch(
+                edge_name,
+                self.rooms[cabinet],
+                ports=24 if outlets < 20 else 48,
+                address=f"{self.subnet}.0.{20 + index}",
+                model="Catalyst 2960X-24PS-L",
+            )
+            self.panel(panel_name, self.rooms[cabinet], 24 if outlets < 20 else 48)
+            fibre = index > 0
+            self.cable(
+                self.take(core_name),
+                self.uplinks[edge_name],
+                f"{block_code} uplink",
+                type_="fibre_mm" if fibre else "cat6",
+                length_m=Decimal("85" if fibre else "1"),
+            )
+            for room_name, code, devices in rooms:
+                counts: Counter = Counter()
+                for sort in devices:
+                    counts[SUFFIX[sort]] += 1
+                    suffix = (
+                        SUFFIX[sort]
+                        if devices.count(sort) == 1 and sort != "pc"
+                        else f"{SUFFIX[sort]}{counts[SUFFIX[sort]]:02d}"
+                    )
+                    self.device(sort, self.name(code, suffix), self.rooms[room_name], code, edge_name, panel_name)
+
+        # The ICT suite: its own switch and panel, a teacher's PC, a projector, a printer and the pupils' PCs.
+        suite = self.rooms["ICT suite"]
+        edge_name, panel_name = self.name("EDGE-ICT"), self.name("PP-ICT")
+        self.switch(edge_name, suite, ports=48, address=f"{self.subnet}.0.30", model="Catalyst 2960X-48LPS-L")
+        self.panel(panel_name, suite, 48)
+        self.cable(
+            self.take(core_name), self.uplinks[edge_name], "ICT suite uplink", type_="fibre_mm", length_m=Decimal("60")
+        )
+        self.device("pc", self.name("ICT-TEACHER"), suite, "ICT", edge_name, panel_name)
+        self.device("projector", self.name("ICT-PRJ"), suite, "ICT", edge_name, panel_name)
+        self.device("printer", self.name("ICT-PRN"), suite, "ICT", edge_name, panel_name)
+        for n in range(1, ict_size + 1):
+            self.device("pc", self.name("ICT", f"PC{n:02d}"), suite, "ICT", edge_name, panel_name)
+
+        # The services, and what they rely on.
+        def service(name, purpose, criticality, hours="08:00-18:00, term time"):
+            return self.ci(
+                "service", name, None, {"purpose": purpose, "criticality": criticality, "service_hours": hours}
+            )
+
+        internet = service("Internet access", "learning", "high", "07:30-18:00, all year")
+        email = service("E-mail", "management", "high", "all day, all year")
+        platform = service("Learning platform", "learning", "medium")
+        mis = service("MIS", "management", "high", "07:30-18:00, all year")
+        printing = service("Printing", "teaching", "medium")
+        files = service("File storage", "teaching", "high")
+        depends, runs = Relationship.Kind.DEPENDS_ON, Relationship.Kind.RUNS_ON
+        for source, target, kind, note in (
+            (internet, firewall, depends, "All traffic leaves through the firewall"),
+            (internet, router, depends, "The LEA broadband line"),
+            (internet, core, depends, "Every classroom reaches the firewall through the core"),
+            (email, internet, depends, "Microsoft 365, in the cloud"),
+            (platform, internet, depends, "Hosted by the supplier"),
+            (mis, servers["01"], runs, "On-premises MIS database"),
+            (files, servers["01"], runs, "Staff and pupil shared drives"),
+            (printing, servers["02"], runs, "Print queues and follow-me printing"),
+        ):
+            services.relationship_add(source=source, target=target, actor=actor, kind=kind, note=note)
+
+        self._history(core, firewall)
+        self._software()
+        return self.count
+
+    def _history(self, core: ConfigurationItem, firewall: ConfigurationItem) -> None:
+        """A few changes, so the history tabs say who changed what: a firmware upgrade, a repair, a retirement."""
+        from cmdb import services
+
+        attributes = {**core.attributes, "firmware": "17.12.3"}
+        services.ci_update(
+            ci=core,
+            actor=self.actor,
+            attributes=attributes,
+            notes="Upgraded in the half-term window; config saved to the file server.",
+        )
+        services.ci_update(ci=firewall, actor=self.actor, attributes={**firewall.attributes, "firmware": "SFOS 21.0.0"})
+        broken = self.items.get(self.name("C5-PRJ")) or self.items.get(self.name("C2-PRJ"))
+        services.ci_transition(
+            ci=broken,
+            action="repair",
+            actor=self.technician,
+            note="Colour wheel failing: sent to Epson under warranty, loan projector fitted.",
+        )
+        spare = self.ci(
+            "laptop",
+            self.name("LT-SPARE-01"),
+            self.rooms[self.plan["blocks"][0][2]],
+            {**DEVICES["laptop"][4], "hostname": self.name("LT-SPARE-01").lower()},
+            manufacturer="Lenovo",
+            model_name="ThinkPad L14 Gen 4",
+            status="in_stock",
+        )
+        old = self.ci(
+            "desktop",
+            self.name("OLD-PC01"),
+            None,
+            {"os": "Windows 10 Education"},
+            manufacturer="Dell",
+            model_name="OptiPlex 3050",
+            purchase_date=self.today - timedelta(days=2900),
+            warranty_end=self.today - timedelta(days=1800),
+        )
+        services.ci_transition(
+            ci=old,
+            action="retire",
+            actor=self.technician,
+            note="Too slow for Windows 11; kept for parts until the WEEE collection.",
+        )
+        services.ci_update(ci=spare, actor=self.technician, owner=None, notes="Loan laptop for supply teachers.")
+
+    def _software(self) -> None:
+        """Software on the computers and the school's licences (there is no service for them yet: stock data)."""
+        from cmdb.models import Licence, LicenceSeat, SoftwareInstallation, SoftwareProduct
+
+        computers = [ci for ci in self.items.values() if ci.kind in ("desktop", "laptop", "server")]
+        classroom = [ci for ci in computers if ci.kind == "desktop" and "-C" in ci.name and "-ICT-" not in ci.name]
+        suite = [ci for ci in computers if "-ICT-PC" in ci.name]
+        products = {
+            name: SoftwareProduct.objects.create(school=self.school, name=name, publisher=publisher)
+            for name, publisher in (
+                ("Microsoft 365 Apps for enterprise", "Microsoft"),
+                ("Sophos Intercept X", "Sophos"),
+                ("SMART Notebook", "SMART Technologies"),
+                ("Scratch", "MIT Media Lab"),
+                ("Purple Mash", "2Simple"),
+            )
+        }
+        installs = []
+        for ci in computers:
+            if ci.kind != "server":
+                installs.append((ci, "Microsoft 365 Apps for enterprise", "2408"))
+            installs.append((ci, "Sophos Intercept X", "2024.2"))
+        installs += [(ci, "SMART Notebook", "22.1") for ci in classroom]
+        installs += [(ci, "Scratch", "3.29") for ci in suite]
+        SoftwareInstallation.objects.bulk_create(
+            SoftwareInstallation(
+                school=self.school,
+                ci=ci,
+                product=products[name],
+                version=version,
+                source=SoftwareInstallation.Source.INVENTORY,
+            )
+            for ci, name, version in installs
+        )
+        year_start = (
+            self.today.replace(month=9, day=1)
+            if self.today.month >= 9
+            else self.today.replace(year=self.today.year - 1, month=9, day=1)
+        )
+        licences = {
+            "Microsoft 365 Apps for enterprise": Licence.objects.create(
+                school=self.school,
+                product=products["Microsoft 365 Apps for enterprise"],
+                model=Licence.Model.PER_USER,
+                seats=60,
+                reference="EES-A3-2024",
+                supplier="Microsoft (EES)",
+                starts_on=year_start,
+                expires_on=year_start.replace(year=year_start.year + 1) - timedelta(days=1),
+            ),
+            "Sophos Intercept X": Licence.objects.create(
+                school=self.school,
+                product=products["Sophos Intercept X"],
+                model=Licence.Model.SUBSCRIPTION,
+                seats=len(computers) + 4,
+                reference=f"SOP-{self.prefix}-7731",
+                supplier="LEA framework",
+                cost=Decimal("812.00"),
+                starts_on=year_start,
+                expires_on=self.today + timedelta(days=40),
+            ),
+            "SMART Notebook": Licence.objects.create(
+                school=self.school,
+                product=products["SMART Notebook"],
+                model=Licence.Model.PER_DEVICE,
+                seats=max(1, len(classroom) - 2),
+                reference=f"SMART-{self.prefix}-0192",
+                supplier="Bolton Schools ICT",
+                cost=Decimal("540.00"),
+                starts_on=year_start,
+                expires_on=self.today + timedelta(days=300),
+            ),
+            "Purple Mash": Licence.objects.create(
+                school=self.school,
+                product=products["Purple Mash"],
+                model=Licence.Model.SITE,
+                seats=None,
+                reference="2S-SITE",
+                supplier="2Simple",
+                cost=Decimal("595.00"),
+                starts_on=year_start,
+                expires_on=self.today - timedelta(days=12),
+                notes="Renewal quote requested.",
+            ),
+        }
+        people = list(User.objects.filter(membership__school=self.school).distinct())
+        seats = [
+            LicenceSeat(school=self.school, licence=licences["Microsoft 365 Apps for enterprise"], user=person)
+            for person in people
+        ]
+        seats += [LicenceSeat(school=self.school, licence=licences["Sophos Intercept X"], ci=ci) for ci in computers]
+        seats += [
+            LicenceSeat(school=self.school, licence=licences["SMART Notebook"], ci=ci)
+            for ci in classroom[: licences["SMART Notebook"].seats]
+        ]
+        LicenceSeat.objects.bulk_create(seats)
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo authorities (bolton, wigan), schools (highfield, riverside, westfield), logins "
         "(admin, consultant, leader, netmgr, tech, desk, staff, tech2, outsider; password = username), callers "
-        "who cannot sign in (mrs.patel, ms.clarke...) and a believable week of incidents at each school. Safe to "
+        "who cannot sign in (mrs.patel, ms.clarke...), each school's network in the CMDB (core and edge switches, "
+        "patch panels, wall sockets, an ICT suite, servers, services) and a believable week of incidents. Safe to "
         "run again: nothing is duplicated, but the logins' passwords are reset to their usernames. For "
         "demonstrations and development only: never run it on a real installation."
     )
@@ -167,10 +739,20 @@ class Command(BaseCommand):
             schools = self._schools(authorities)
             people = self._people(schools, authorities)
             self._agent_keys(schools)
+        items = sum(self._network(school, people) for school in schools.values())
         created = 0
         for school in schools.values():
             created += self._week_of_incidents(school, people)
+        self.stdout.write(f"Networks: {items} configuration items added.")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
+
+    def _network(self, school: School, people: dict[str, User]) -> int:
+        """The school's network in the CMDB (NETWORKS), through the services; skipped once it has items."""
+        plan = NETWORKS.get(school.slug)
+        if plan is None or ConfigurationItem.objects.filter(school=school).exists():
+            return 0
+        with transaction.atomic():
+            return NetworkBuilder(school, plan, people[plan["actor"]], people[plan["technician"]]).build()
 
     def _agent_keys(self, schools: dict[str, School]) -> None:
         """Each demo school's inventory agents authenticate with the key demo-agent-SLUG (DESIGN.md 6)."""
@@ -244,6 +826,11 @@ class Command(BaseCommand):
         }[school.slug]
         tech = {"highfield": people["tech"], "riverside": people["tech2"], "westfield": people["outsider"]}[school.slug]
         desk = people["desk"] if school.slug == "highfield" else tech
+        prefix = NETWORKS.get(school.slug, {}).get("prefix", "")
+        linkable = ConfigurationItem.objects.filter(
+            school=school, kind__in=("display", "printer", "access_point", "service")
+        )
+        items = {ci.name: ci for ci in linkable}
         midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         for days_ago, hour, caller_index, title, description, room, impact, urgency, story in WEEK:
             caller = callers[caller_index]
@@ -259,6 +846,7 @@ class Command(BaseCommand):
                     impact=impact,
                     urgency=urgency,
                     channel=Channel.PORTAL if logged_by == caller else Channel.PHONE,
+                    ci=items.get(WEEK_CIS.get(title, "").format(p=prefix)),
                 )
                 for action, who, note in story:
                     actor = caller if who == "caller" else tech

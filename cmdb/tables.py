@@ -1,0 +1,136 @@
+"""The CMDB lists as django-tables2 tables (sorting, pagination, per-column rendering)."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+
+from cmdb.models import ConfigurationItem, Licence, SoftwareProduct
+from cmdb.templatetags.cmdb_ui import kind_icon, lifecycle_badge, percent_of, seat_colour, warranty_badge
+
+
+class ConfigurationItemTable(tables.Table):
+    name = tables.Column(linkify=True, verbose_name="Name")
+    kind = tables.Column(verbose_name="Kind")
+    status = tables.Column(verbose_name="Status")
+    location = tables.Column(
+        verbose_name="Where", order_by=("location__parent__parent__name", "location__parent__name", "location__name")
+    )
+    school = tables.Column(order_by=("school__name",))
+    model_name = tables.Column(verbose_name="Make and model", order_by=("manufacturer", "model_name"), empty_values=())
+    management_address = tables.Column(verbose_name="Address")
+    warranty_end = tables.DateColumn(verbose_name="Warranty ends", format="j M Y")
+
+    class Meta:
+        model = ConfigurationItem
+        fields = ("name", "kind", "status", "location", "school", "model_name", "management_address", "warranty_end")
+        order_by = ("name",)
+        empty_text = "No configuration items match. Clear the filters, or record a new item."
+        attrs = {"class": "table table-vcenter card-table table-hover ci-table"}
+
+    def render_kind(self, record):
+        return format_html("{} {}", kind_icon(record.kind, "text-secondary"), record.get_kind_display())
+
+    def render_status(self, record):
+        return lifecycle_badge(record)
+
+    def render_location(self, record):
+        """The room, and the building it is in underneath: short enough for a narrow column."""
+        location = record.location
+        if location.parent_id is None:
+            return location.name
+        return format_html('{}<div class="cell-sub">{}</div>', location.name, location.parent.name)
+
+    def render_school(self, record):
+        return record.school.name
+
+    def render_model_name(self, record):
+        model = " ".join(part for part in (record.manufacturer, record.model_name) if part) or "—"
+        ids = " · ".join(part for part in (record.serial, record.asset_tag) if part)
+        if not ids:
+            return model
+        return format_html('{}<div class="cell-sub mono">{}</div>', model, ids)
+
+    def render_warranty_end(self, value, record):
+        if not value:
+            return "—"
+        return format_html("{} {}", date_format(value, "j M Y"), warranty_badge(value))
+
+
+class LicenceTable(tables.Table):
+    product = tables.Column(linkify=("cmdb:licence_detail", {"pk": tables.A("pk")}), order_by=("product__name",))
+    school = tables.Column(order_by=("school__name",))
+    model = tables.Column(verbose_name="Licensing")
+    seats_used = tables.Column(verbose_name="Seats used / bought", order_by=("seats_used",))
+    installed = tables.Column(verbose_name="Installed on", order_by=("installed",))
+    reference = tables.Column(verbose_name="Agreement")
+    expires_on = tables.DateColumn(verbose_name="Expires", format="j M Y")
+
+    class Meta:
+        model = Licence
+        fields = ("product", "school", "model", "seats_used", "installed", "reference", "expires_on")
+        order_by = ("product",)
+        empty_text = "No licences recorded."
+        attrs = {"class": "table table-vcenter card-table table-hover"}
+
+    def render_product(self, record):
+        return str(record.product)
+
+    def render_school(self, record):
+        return record.school.name
+
+    def render_seats_used(self, record):
+        used, bought = record.seats_used, record.seats
+        if bought is None:
+            return format_html('{} <span class="text-secondary">of unlimited</span>', used)
+        colour = seat_colour(used, bought)
+        return format_html(
+            '<div class="seat-figure">{} of {}{}</div>'
+            '<div class="progress progress-sm seat-bar" role="presentation"><div class="progress-bar bg-{}" '
+            'style="width: {}%"></div></div>',
+            used,
+            bought,
+            format_html(' <span class="badge bg-red-lt">{} over</span>', used - bought) if used > bought else "",
+            colour,
+            percent_of(used, bought),
+        )
+
+    def render_installed(self, value):
+        return f"{value} device{'s' if value != 1 else ''}"
+
+    def render_expires_on(self, value):
+        if not value:
+            return "—"
+        return format_html("{} {}", date_format(value, "j M Y"), warranty_badge(value))
+
+
+class SoftwareTable(tables.Table):
+    name = tables.Column(verbose_name="Software")
+    publisher = tables.Column()
+    school = tables.Column(order_by=("school__name",))
+    installs = tables.Column(verbose_name="Installed on", order_by=("installs",))
+    seats_bought = tables.Column(verbose_name="Seats bought", order_by=("seats_bought",), empty_values=())
+
+    class Meta:
+        model = SoftwareProduct
+        fields = ("name", "publisher", "school", "installs", "seats_bought")
+        order_by = ("name",)
+        empty_text = "No software recorded yet. Inventory agents report what is installed on each computer."
+        attrs = {"class": "table table-vcenter card-table table-hover"}
+
+    def render_name(self, record):
+        url = reverse("cmdb:ci_list")
+        return format_html('<a href="{}?software_id={}">{}</a>', url, record.pk, record.name)
+
+    def render_school(self, record):
+        return record.school.name
+
+    def render_installs(self, value):
+        return f"{value} device{'s' if value != 1 else ''}"
+
+    def render_seats_bought(self, record):
+        if not record.licence_count:
+            return format_html('<span class="text-secondary">No licence recorded</span>')
+        if record.seats_bought is None:
+            return "Unlimited"
+        return record.seats_bought
