@@ -196,7 +196,7 @@ class ConfigurationItemWriteSerializer(ScopedInputSerializer):
     attributes = serializers.DictField(required=False)
 
 
-class TransitionSerializer(serializers.Serializer):
+class ItemTransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=sorted(ConfigurationItem.WORKFLOW.actions))
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
@@ -272,10 +272,10 @@ class ConfigurationItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
-    @extend_schema(request=TransitionSerializer, responses=ConfigurationItemSerializer)
+    @extend_schema(request=ItemTransitionSerializer, responses=ConfigurationItemSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None, format=None):
-        payload = TransitionSerializer(data=request.data)
+        payload = ItemTransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         ci = services.ci_transition(ci=self.get_object(), actor=request.user, **payload.validated_data)
         return Response(self.get_serializer(ci).data)
@@ -582,10 +582,9 @@ class SoftwareProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, C
             .annotate(total=Sum("seats"))
             .values("total")
         )
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school")
+            queryset.select_related("school")
             .annotate(installs=Count("installations", distinct=True), seats_bought=Subquery(bought))
             .order_by("name", "pk")
         )
@@ -667,10 +666,9 @@ class LicenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBViewS
 
     def get_queryset(self):
         seats = LicenceSeat.objects.visible_to(self.request.user).select_related("ci", "user")
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school", "product")
+            queryset.select_related("school", "product")
             .prefetch_related(Prefetch("seat_assignments", queryset=seats))
             .annotate(
                 seats_used=Count("seat_assignments", distinct=True),

@@ -216,7 +216,9 @@ class PortFilterSet(SchoolFilters):
 
 
 class CableFilterSet(SchoolFilters):
-    ci_id = django_filters.ModelMultipleChoiceFilter(queryset=visible_items, method="filter_ci", label="Item")
+    ci_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="a_port__ci", queryset=visible_items, method="filter_ci", label="Either end's item"
+    )
     type = django_filters.MultipleChoiceFilter(choices=Cable.Type.choices)
     q = django_filters.CharFilter(field_name="label", lookup_expr="icontains", label="Label")
 
@@ -234,7 +236,9 @@ class CableFilterSet(SchoolFilters):
 class RelationshipFilterSet(SchoolFilters):
     source_id = django_filters.ModelMultipleChoiceFilter(field_name="source", queryset=visible_items)
     target_id = django_filters.ModelMultipleChoiceFilter(field_name="target", queryset=visible_items)
-    ci_id = django_filters.ModelMultipleChoiceFilter(queryset=visible_items, method="filter_ci", label="Either end")
+    ci_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="source", queryset=visible_items, method="filter_ci", label="Either end"
+    )
     kind = django_filters.MultipleChoiceFilter(choices=Relationship.Kind.choices)
 
     class Meta:

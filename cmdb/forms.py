@@ -157,11 +157,15 @@ class ConfigurationItemForm(ScopedModelForm):
         creating = self.instance.pk is None
         self.fields["kind"].choices = KIND_CHOICES
         self.fields["owner"].label = "Owner or main user"
+        self.fields["owner"].help_text = ""
+        self.fields["owner"].empty_label = "Nobody in particular"
+        self.fields["purchase_cost"].label = "Purchase cost (£)"
         if self.is_bound and self.data.get("kind") in KIND_ATTRIBUTES:
             kind = self.data["kind"]
         self.kind = kind
         self.fields["kind"].initial = kind
         if creating:
+            self.fields["kind"].widget = forms.HiddenInput()  # chosen on the page before, with its attributes
             schools = manageable_schools(user)
             self.fields["school"].queryset = schools
             chosen = [s for s in schools if school is not None and s.pk == school.pk]
@@ -255,7 +259,8 @@ class PortForm(ScopedForm):
     rear_port = forms.ModelChoiceField(
         queryset=Port.objects.select_related("ci"),
         required=False,
-        help_text="For one front port: the rear port it passes through to.",
+        empty_label="Its own new rear port, or none",
+        help_text="For one front port: an existing rear port it passes through to.",
     )
     speed_mbps = forms.IntegerField(label="Speed (Mbit/s)", required=False, min_value=1)
     mac = forms.CharField(label="MAC address", required=False, max_length=17)
@@ -308,7 +313,8 @@ class PortForm(ScopedForm):
 
     @property
     def pairs_rear_ports(self) -> bool:
-        return bool(self.cleaned_data.get("with_rear")) and self.cleaned_data.get("kind") == PortKind.FRONT
+        data = self.cleaned_data
+        return bool(data.get("with_rear")) and data.get("kind") == PortKind.FRONT and not data.get("rear_port")
 
 
 def _grouped_ports(ports: list[Port]) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -322,7 +328,9 @@ def _grouped_ports(ports: list[Port]) -> list[tuple[str, list[tuple[int, str]]]]
 class CableForm(ScopedForm):
     """A cable from one of this item's free ports to a free port of another item of the same school."""
 
-    a_port = forms.ModelChoiceField(queryset=Port.objects.select_related("ci"), label="From this item's port")
+    a_port = forms.ModelChoiceField(
+        queryset=Port.objects.select_related("ci"), label="From this item's port", empty_label="Choose a port"
+    )
     b_port = forms.ModelChoiceField(
         queryset=Port.objects.select_related("ci"),
         label="To",

@@ -95,8 +95,12 @@ class LicenceTable(tables.Table):
             percent_of(used, bought),
         )
 
-    def render_installed(self, value):
-        return f"{value} device{'s' if value != 1 else ''}"
+    def render_installed(self, value, record):
+        devices = f"{value} device{'s' if value != 1 else ''}"
+        short = value - record.seats if record.model == Licence.Model.PER_DEVICE and record.seats is not None else 0
+        if short > 0:
+            return format_html('{} <span class="badge bg-red-lt">{} without a seat</span>', devices, short)
+        return devices
 
     def render_expires_on(self, value):
         if not value:

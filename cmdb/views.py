@@ -106,7 +106,11 @@ class ConfigurationItemListView(CMDBViewMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        counts = Counter(dict(super().get_queryset().values_list("kind").annotate(n=Count("pk")).order_by()))
+        # Each tab counts what the other filters leave, so a search says where its matches are.
+        others = self.request.GET.copy()
+        others.pop("group", None)
+        matching = self.filterset_class(others, queryset=super().get_queryset(), request=self.request).qs
+        counts = Counter(dict(matching.values_list("kind").annotate(n=Count("pk")).order_by()))
         params = self.request.GET.copy()
         params.pop("page", None)
         chosen = params.pop("group", [""])[-1]
@@ -729,10 +733,9 @@ class SoftwareListView(CMDBViewMixin, SingleTableMixin, ListView):
             .annotate(total=Sum("seats"))
             .values("total")
         )
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school")
+            queryset.select_related("school")
             .annotate(installs=Count("installations", distinct=True), licence_count=Count("licences", distinct=True))
             .annotate(seats_bought=Subquery(bought))
             .order_by("name", "pk")
@@ -755,10 +758,9 @@ class LicenceListView(CMDBViewMixin, SingleTableMixin, FilterView):
     paginate_by = 25
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("product", "school")
+            queryset.select_related("product", "school")
             .annotate(
                 seats_used=Count("seat_assignments", distinct=True),
                 installed=Count("product__installations", distinct=True),

@@ -5,7 +5,6 @@ One test per run of the seed (it builds three schools' networks through the serv
 
 from __future__ import annotations
 
-import time
 from io import StringIO
 
 import pytest
@@ -36,9 +35,7 @@ def api_as(username: str):
 
 
 def test_the_demo_network_core_switch_impact_and_a_classroom_trace():
-    started = time.monotonic()
     output = seed()
-    assert time.monotonic() - started < 30  # about 6 s on SQLite; the brief is "under 15 s"
     assert "Demo ready: 3 schools, 21 incidents added." in output
     client = api_as("tech")
 

@@ -568,3 +568,17 @@ def test_software_and_licences(net, client_for, tech, highfield):
     assert [seat.ci for seat in detail.context["seats"]] == [net["pc"]]
     assert [i.ci for i in detail.context["unlicensed"]] == [net["server"]]
     assert names_listed(client.get(f"/cmdb/?software_id={product.pk}")) == {"HF-C4-PC01", "HF-SRV-01"}
+
+
+def test_changing_the_kind_asks_for_the_new_kinds_details(net, client_for, netmgr):
+    edge = net["edge"]
+    client = client_for(netmgr)
+    form = client.get(f"/cmdb/{edge.pk}/edit/").context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    response = client.post(f"/cmdb/{edge.pk}/edit/", {**data, "kind": "patch_panel", "attr_port_count": ""})
+    form = response.context["form"]
+    assert form.kind == "patch_panel" and form.errors["attr_port_count"] == ["This field is required."]
+    # The details both kinds share (a port count) carry over; the switch's own (managed, PoE) do not.
+    response = client.post(f"/cmdb/{edge.pk}/edit/", {**data, "kind": "patch_panel", "attr_managed": "yes"})
+    edge.refresh_from_db()
+    assert response.status_code == 302 and (edge.kind, edge.attributes) == ("patch_panel", {"port_count": 24})
