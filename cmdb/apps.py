@@ -10,5 +10,9 @@ class CmdbConfig(AppConfig):
     fits_order = 60
     navigation = [
         NavItem("Configuration items", "cmdb:ci_list", icon="device-desktop", visible="can_view_cmdb"),
+        NavItem("Locations", "cmdb:location_list", icon="building", visible="can_view_cmdb"),
+        NavItem("Software and licences", "cmdb:software_list", icon="book", visible="can_view_cmdb"),
+        NavItem("Import", "cmdb:import", icon="clipboard-list", visible="can_manage_cmdb"),
+        NavItem("CMDB audit", "cmdb:audit", icon="checks", visible="can_view_cmdb"),
         NavItem("Inventory agents", "inventory:settings", icon="api", visible="can_view_cmdb"),
     ]

@@ -646,3 +646,9 @@ class InventorySubmission(SchoolOwned):
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} from {self.device_id or 'unknown agent'} ({self.get_outcome_display()})"
+
+
+# Module-level names of nested choices, for the API schema's enum names (SPECTACULAR_SETTINGS).
+LocationKind = Location.Kind
+RelationshipKind = Relationship.Kind
+CableType = Cable.Type

@@ -273,3 +273,7 @@ class Activity(SchoolOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor or 'system'}"
+
+
+# Module-level names of nested choices, for the API schema's enum names (SPECTACULAR_SETTINGS).
+ActivityKind = Activity.Kind

@@ -54,7 +54,7 @@ class IncidentDetailView(ScopedViewMixin, DetailView):
     template_name = "incidents/incident_detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("school", "reporter", "assignee", "logged_by")
+        return super().get_queryset().select_related("school", "reporter", "assignee", "logged_by", "ci")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

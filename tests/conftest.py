@@ -13,10 +13,13 @@ from django.test import Client
 from fits.models import Authority, AuthorityRole, AuthorityRoleKind, Membership, Role, School, User
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """The cast signs in with password = username; the real PBKDF2 costs ~0.2 s a person."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -141,6 +144,27 @@ def log_incident():
         return services.incident_log(school=school, logged_by=by, title=title, **{**defaults, **fields})
 
     return log
+
+
+# --- The whole demo ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker):
+    """`seed_demo` run once for a whole test module (it takes seconds), inside a transaction that is
+    rolled back when the module ends; each test's own changes roll back to a savepoint as usual."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        with transaction.atomic():
+            out = StringIO()
+            call_command("seed_demo", stdout=out)
+            yield out.getvalue()
+            transaction.set_rollback(True)
 
 
 # --- Clients -------------------------------------------------------------------

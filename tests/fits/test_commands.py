@@ -42,8 +42,8 @@ def snapshot() -> dict[str, int]:
 
 
 @pytest.fixture
-def demo() -> str:
-    return seed()
+def demo(seeded_demo, db) -> str:
+    return seeded_demo
 
 
 def test_seed_demo_creates_the_authorities_and_schools(demo):
