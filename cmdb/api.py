@@ -395,7 +395,7 @@ class PortWriteSerializer(ScopedInputSerializer):
     kind = serializers.ChoiceField(choices=PortKind.choices, default=PortKind.ETHERNET)
     speed_mbps = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     mac = serializers.CharField(required=False, allow_blank=True, max_length=17)
-    vlan = serializers.IntegerField(required=False, allow_null=True)
+    vlan = serializers.IntegerField(required=False, allow_null=True, help_text="1-4094.")
     ip_address = serializers.IPAddressField(required=False, allow_null=True)
     is_uplink = serializers.BooleanField(required=False, default=False)
     cable_expected = serializers.BooleanField(required=False, default=False)
@@ -431,6 +431,26 @@ class PortViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBViewSet)
         data = {k: v for k, v in payload.validated_data.items() if v is not None}
         port = services.port_create(actor=request.user, **data)
         return Response(self.get_serializer(self.get_queryset().get(pk=port.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PortWriteSerializer, responses=PortSerializer)
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        port = self.get_object()
+        if "ci" in request.data:
+            raise APIValidationError({"ci": "A port stays on its item: remove it and add it to the other."})
+        payload = PortWriteSerializer(data=request.data, partial=partial, context=self.get_serializer_context())
+        payload.fields["ci"].required = False
+        payload.is_valid(raise_exception=True)
+        port = services.port_update(port=port, actor=request.user, **payload.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=port.pk)).data)
+
+    @extend_schema(request=PortWriteSerializer, responses=PortSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        """Remove the port; a cabled one is refused until its cable is disconnected."""
+        services.port_remove(port=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=TraceSerializer)
     @action(detail=True, methods=["get"])
@@ -540,7 +560,7 @@ class RelationshipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDB
 
 
 # =============================================================================
-# Software and licences (read here; they arrive from inventory and the import)
+# Software and licences (from inventory, or recorded by hand here)
 # =============================================================================
 
 
@@ -566,8 +586,14 @@ class ProductBriefSerializer(serializers.ModelSerializer):
         fields = ("id", "url", "display", "publisher")
 
 
+class SoftwareProductWriteSerializer(ScopedInputSerializer):
+    school = serializers.SlugRelatedField(slug_field="slug", queryset=School.objects.all())
+    name = serializers.CharField(max_length=200)
+    publisher = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
 class SoftwareProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBViewSet):
-    """Software products the school knows of, with the devices they are on and the seats bought."""
+    """Software products the school knows of, with the devices they are on and the seats bought. Add one with POST."""
 
     queryset = SoftwareProduct.objects.none()
     serializer_class = SoftwareProductSerializer
@@ -589,6 +615,15 @@ class SoftwareProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, C
             .order_by("name", "pk")
         )
 
+    @extend_schema(request=SoftwareProductWriteSerializer, responses={201: SoftwareProductSerializer})
+    def create(self, request, *args, **kwargs):
+        payload = SoftwareProductWriteSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        product = services.software_product_create(actor=request.user, **payload.validated_data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=product.pk)).data, status=status.HTTP_201_CREATED
+        )
+
 
 class SoftwareInstallationSerializer(BriefSerializer):
     ci = ItemBriefSerializer(read_only=True)
@@ -605,8 +640,19 @@ class SoftwareInstallationSerializer(BriefSerializer):
         return {"id": product.pk, "display": product.name, "publisher": product.publisher}
 
 
+class SoftwareInstallationWriteSerializer(ScopedInputSerializer):
+    ci = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all(), help_text="A device.")
+    product = serializers.PrimaryKeyRelatedField(queryset=SoftwareProduct.objects.all())
+    version = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    installed_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
 class SoftwareInstallationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBViewSet):
-    """Which version of which software is on which item (filter by `ci_id` or `product_id`)."""
+    """Which version of which software is on which item (filter by `ci_id` or `product_id`).
+
+    Record one by hand with POST; DELETE takes one recorded by hand off (what the inventory agent
+    reported comes back with its next inventory, so it is refused).
+    """
 
     queryset = SoftwareInstallation.objects.none()
     serializer_class = SoftwareInstallationSerializer
@@ -614,6 +660,17 @@ class SoftwareInstallationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         return super().get_queryset().select_related("ci", "product").order_by("pk")
+
+    @extend_schema(request=SoftwareInstallationWriteSerializer, responses={201: SoftwareInstallationSerializer})
+    def create(self, request, *args, **kwargs):
+        payload = SoftwareInstallationWriteSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        installation = services.software_install(actor=request.user, **payload.validated_data)
+        return Response(self.get_serializer(installation).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        services.software_uninstall(installation=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SeatSerializer(serializers.ModelSerializer):
@@ -657,8 +714,36 @@ class LicenceSerializer(BriefSerializer):
         brief_fields = ("id", "url", "display", "seats", "seats_used")
 
 
+class LicenceWriteSerializer(ScopedInputSerializer):
+    school = serializers.SlugRelatedField(slug_field="slug", queryset=School.objects.all(), help_text="On create only.")
+    product = serializers.PrimaryKeyRelatedField(queryset=SoftwareProduct.objects.all(), help_text="On create only.")
+    model = serializers.ChoiceField(choices=Licence.Model.choices, required=False)
+    seats = serializers.IntegerField(required=False, allow_null=True, min_value=0, help_text="Null: unlimited.")
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    supplier = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    cost = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True, min_value=0)
+    starts_on = serializers.DateField(required=False, allow_null=True)
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class SeatHolderSerializer(ScopedInputSerializer):
+    """One of `ci` (a device) or `user` (a person with a role at the school); to release, `seat` will do too."""
+
+    ci = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all(), required=False, allow_null=True)
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+
+
+class SeatReleaseSerializer(SeatHolderSerializer):
+    seat = serializers.PrimaryKeyRelatedField(queryset=LicenceSeat.objects.all(), required=False, allow_null=True)
+
+
 class LicenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBViewSet):
-    """Licences: seats bought, seats used and who uses them, against the devices the product is on."""
+    """Licences: seats bought, seats used and who uses them, against the devices the product is on.
+
+    Record one with POST and change its terms with PATCH; `assign` gives a seat to a device or a
+    person (refused when every seat is taken), `release` frees one.
+    """
 
     queryset = Licence.objects.none()
     serializer_class = LicenceSerializer
@@ -676,6 +761,67 @@ class LicenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBViewS
             )
             .order_by("product__name", "pk")
         )
+
+    def _fresh(self, licence: Licence) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=licence.pk)).data)
+
+    @extend_schema(request=LicenceWriteSerializer, responses={201: LicenceSerializer})
+    def create(self, request, *args, **kwargs):
+        payload = LicenceWriteSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        licence = services.licence_create(actor=request.user, **payload.validated_data)
+        response = self._fresh(licence)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=LicenceWriteSerializer, responses=LicenceSerializer)
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        licence = self.get_object()
+        for name in ("school", "product"):
+            if name in request.data:
+                raise APIValidationError({name: f"The {name} of a licence cannot be changed: record a new licence."})
+        payload = LicenceWriteSerializer(data=request.data, partial=partial, context=self.get_serializer_context())
+        payload.fields["school"].required = payload.fields["product"].required = False
+        payload.is_valid(raise_exception=True)
+        licence = services.licence_update(licence=licence, actor=request.user, **payload.validated_data)
+        return self._fresh(licence)
+
+    @extend_schema(request=LicenceWriteSerializer, responses=LicenceSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(request=SeatHolderSerializer, responses={201: LicenceSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None, format=None):
+        """Give a seat to a device (`ci`) or a person (`user`); refused when all seats are taken."""
+        licence = self.get_object()
+        payload = SeatHolderSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        services.licence_seat_assign(licence=licence, actor=request.user, **payload.validated_data)
+        response = self._fresh(licence)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=SeatReleaseSerializer, responses=LicenceSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None, format=None):
+        """Free the seat held by `ci` or `user` (or the seat with id `seat`)."""
+        licence = self.get_object()
+        payload = SeatReleaseSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        given = {name: value for name, value in payload.validated_data.items() if value is not None}
+        if len(given) != 1:
+            raise APIValidationError("Name one seat: its `seat` id, or the `ci` or `user` holding it.")
+        ((name, value),) = given.items()
+        seat = (
+            LicenceSeat.objects.visible_to(request.user)
+            .filter(licence=licence, **{"pk" if name == "seat" else name: getattr(value, "pk", value)})
+            .first()
+        )
+        if seat is None:
+            raise APIValidationError({name: f"{value} holds no seat of {licence}."})
+        services.licence_seat_release(seat=seat, actor=request.user)
+        return self._fresh(licence)
 
 
 routes = [

@@ -12,20 +12,23 @@ from cmdb.filters import locations_by_path
 from cmdb.models import (
     KIND_ATTRIBUTES,
     KIND_GROUPS,
+    LOGICAL_KINDS,
     PASSIVE_KINDS,
     Attribute,
     Cable,
     ConfigurationItem,
     Kind,
+    Licence,
     LifecycleStatus,
     Location,
     Port,
     PortKind,
     Relationship,
+    SoftwareProduct,
 )
 from fits import access
 from fits.forms import ScopedForm, ScopedModelForm
-from fits.models import Role
+from fits.models import Role, User
 from fits.scoping import schools_visible_to
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -414,3 +417,146 @@ class LocationForm(ScopedForm):
 
     def clean_school(self):
         return self.cleaned_data["school"] or getattr(self, "only_school", None)
+
+
+class PortEditForm(ScopedModelForm):
+    """One port's details: the same rules as adding it (port_create and port_update share them)."""
+
+    class Meta:
+        model = Port
+        fields = ["name", "kind", "speed_mbps", "mac", "vlan", "ip_address", "is_uplink", "cable_expected", "rear_port"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        port = self.instance
+        self.fields["vlan"].widget.attrs.update(min=1, max=4094)
+        rears = self.fields["rear_port"].queryset.filter(ci_id=port.ci_id, kind=PortKind.REAR)
+        self.fields["rear_port"].queryset = rears.exclude(pk=port.pk)
+        if port.ci.kind in PASSIVE_KINDS:
+            self.fields["kind"].choices = [(PortKind.FRONT, PortKind.FRONT.label), (PortKind.REAR, PortKind.REAR.label)]
+            for name in ("speed_mbps", "mac", "vlan", "ip_address", "is_uplink"):
+                del self.fields[name]
+        else:
+            self.fields["kind"].choices = [c for c in PortKind.choices if c[0] not in (PortKind.FRONT, PortKind.REAR)]
+            del self.fields["rear_port"]
+
+    def validate_unique(self) -> None:
+        """port_update checks the name within the item, with a message naming it."""
+
+    def _post_clean(self) -> None:
+        """The service validates the port (normalising the MAC first); the form only parses the fields."""
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+# =============================================================================
+# Software and licences
+# =============================================================================
+
+
+class SchoolChoiceMixin:
+    """A `school` field of the schools where the user keeps the CMDB, hidden when there is one."""
+
+    def choose_school(self, school: Any) -> None:
+        schools = manageable_schools(self.user)
+        self.fields["school"].queryset = schools
+        if school is not None and any(s.pk == school.pk for s in schools):
+            self.fields["school"].initial = school.pk
+        if len(schools) <= 1:
+            hide_school(self, schools)
+
+    def clean_school(self):
+        school = self.cleaned_data.get("school") or getattr(self, "only_school", None)
+        if school is None:
+            raise ValidationError("Choose the school it belongs to.")
+        return school
+
+
+class SoftwareProductForm(SchoolChoiceMixin, ScopedForm):
+    school = forms.ModelChoiceField(queryset=None, empty_label=None)
+    name = forms.CharField(max_length=200, help_text="As the publisher names it, e.g. SMART Notebook.")
+    publisher = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args: Any, school: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.choose_school(school)
+
+
+class InstallForm(ScopedForm):
+    """Software installed on this device by hand (inventory agents report theirs themselves)."""
+
+    product = forms.ModelChoiceField(queryset=SoftwareProduct.objects.all(), label="Software")
+    version = forms.CharField(max_length=100, required=False)
+    installed_on = forms.DateField(required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, ci: ConfigurationItem, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ci = ci
+        self.fields["product"].queryset = self.fields["product"].queryset.of_school(ci.school_id).order_by("name")
+
+
+class LicenceForm(SchoolChoiceMixin, ScopedModelForm):
+    """A licence's terms; the school and the product are chosen once, when it is recorded."""
+
+    school = forms.ModelChoiceField(queryset=None, empty_label=None)
+
+    class Meta:
+        model = Licence
+        fields = ["product", "model", "seats", "reference", "supplier", "cost", "starts_on", "expires_on", "notes"]
+        widgets = {"starts_on": DateInput(), "expires_on": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"cost": "Cost (£)"}
+
+    def __init__(self, *args: Any, school: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["seats"].min_value = 0
+        self.fields["seats"].widget.attrs["min"] = 0
+        if self.instance.pk is None:
+            self.choose_school(school)
+            schools = list(self.fields["school"].queryset)
+            chosen = getattr(self, "only_school", None) or school
+            products = self.fields["product"].queryset
+            if chosen is not None and chosen in schools:
+                products = products.of_school(chosen.pk)  # else licence_create refuses another school's product
+            self.fields["product"].queryset = products.select_related("school").order_by("name")
+        else:
+            del self.fields["school"], self.fields["product"]
+
+    def validate_unique(self) -> None:
+        """Nothing unique: a school may hold several licences for one product."""
+
+    def _post_clean(self) -> None:
+        """licence_create / licence_update check the terms (seats, dates) and the school."""
+
+    def changes(self) -> dict[str, Any]:
+        fields = [name for name in self._meta.fields if name in self.fields and name != "product"]
+        return {name: self.cleaned_data[name] for name in fields}
+
+
+class SeatForm(ScopedForm):
+    """A seat of the licence for one device or one person of the school."""
+
+    ci = forms.ModelChoiceField(queryset=ConfigurationItem.objects.all(), required=False, label="Device")
+    user = forms.ModelChoiceField(queryset=User.objects.all(), required=False, label="Person")
+
+    def __init__(self, *args: Any, licence: Licence, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.licence = licence
+        devices = self.fields["ci"].queryset.of_school(licence.school_id)
+        devices = devices.exclude(kind__in=LOGICAL_KINDS | PASSIVE_KINDS)
+        self.fields["ci"].queryset = devices.exclude(status=LifecycleStatus.DISPOSED).order_by("name")
+        people = self.fields["user"].queryset.with_role_at(licence.school_id, set(Role.values)).order_by("first_name")
+        self.fields["user"].queryset = people
+        if licence.model == Licence.Model.PER_DEVICE:
+            del self.fields["user"]
+        elif licence.model == Licence.Model.PER_USER:
+            del self.fields["ci"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("ci")) == bool(data.get("user")):
+            raise ValidationError("Choose one device or one person.")
+        return data
+
+    def holder(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in ("ci", "user") if self.cleaned_data.get(name)}

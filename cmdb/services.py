@@ -1,4 +1,4 @@
-"""Every operation that changes the CMDB: items, their lifecycle, ports, cables and relationships.
+"""Every operation that changes the CMDB: items, their lifecycle, ports, cables, relationships, software, licences.
 
 Each is one transaction that checks the permission, keeps the school boundary (a cable never joins
 two schools, a relationship never crosses one), writes the timeline entry and the field history.
@@ -6,20 +6,29 @@ two schools, a relationship never crosses one), writes the timeline entry and th
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cmdb.models import (
+    LOGICAL_KINDS,
     PASS_THROUGH_KINDS,
+    PASSIVE_KINDS,
     Cable,
     ConfigurationItem,
     Kind,
+    Licence,
+    LicenceSeat,
+    LifecycleStatus,
     Location,
     Port,
     PortKind,
     Relationship,
+    SoftwareInstallation,
+    SoftwareProduct,
     normalise_mac,
     validate_attributes,
 )
@@ -35,6 +44,12 @@ CI_FIELDS = frozenset(
         "notes", "attributes",
     }
 )  # fmt: skip
+# Fields port_update may change (the cable moves through cable_connect / cable_disconnect).
+PORT_FIELDS = frozenset(
+    {"name", "kind", "speed_mbps", "mac", "vlan", "ip_address", "is_uplink", "cable_expected", "rear_port"}
+)
+# Fields licence_create / licence_update set (the product is chosen once, on create).
+LICENCE_FIELDS = frozenset({"model", "seats", "reference", "supplier", "cost", "starts_on", "expires_on", "notes"})
 
 
 # =============================================================================
@@ -147,6 +162,54 @@ def port_create(*, ci: ConfigurationItem, actor: User, name: str, **fields: Any)
     _clean_port(port)
     port.save()
     return port
+
+
+@transaction.atomic
+def port_update(*, port: Port, actor: User, **changes: Any) -> Port:
+    """Change a port's name, type, speed, MAC, VLAN and the rest, by the same rules as port_create."""
+    port = Port.objects.select_for_update().select_related("ci").get(pk=port.pk)
+    access.require(access.can_manage_cmdb, actor, port, "You cannot change this school's CMDB.")
+    unknown = set(changes) - PORT_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    if isinstance(changes.get("name"), str):
+        changes["name"] = changes["name"].strip()
+    old_rear = port.rear_port_id
+    changed = {}
+    for name, value in changes.items():
+        old = getattr(port, name)
+        if old != value:
+            changed[name] = [_display(old), _display(value)]
+            setattr(port, name, value)
+    if not changed:
+        return port
+    ensure_same_school(port, port.rear_port)
+    _clean_port(port)
+    if port.kind == PortKind.WIRELESS and port.cable_id is not None:
+        raise ValidationError({"kind": f"{port} has a cable; a wireless port takes none. Disconnect the cable first."})
+    if "mac" in changed:
+        changed["mac"][1] = port.mac  # as normalised
+    port.save()
+    if "rear_port" in changed:
+        _refresh_endpoints([pk for pk in (port.pk, old_rear, port.rear_port_id) if pk is not None])
+    activity.record(port.ci, actor=actor, kind=Activity.Kind.FIELD, text=f"Port {port.name} changed.",
+                    changes={f"port {port.name}: {name}": values for name, values in changed.items()})  # fmt: skip
+    return port
+
+
+@transaction.atomic
+def port_remove(*, port: Port, actor: User) -> None:
+    """Take a port off its CI. A cabled port keeps its cable: disconnect the cable first."""
+    port = Port.objects.select_for_update().select_related("ci").get(pk=port.pk)
+    access.require(access.can_manage_cmdb, actor, port, "You cannot change this school's CMDB.")
+    if port.cable_id is not None:
+        raise ValidationError(f"{port} has a cable: disconnect the cable first.")
+    fronts = list(Port.objects.filter(rear_port=port).values_list("pk", flat=True))
+    ci, name = port.ci, port.name
+    port.delete()
+    if fronts:
+        _refresh_endpoints(fronts)  # the front ports no longer pass through to it
+    activity.record(ci, actor=actor, kind=Activity.Kind.LINK, text=f"Port {name} removed.")
 
 
 def _clean_port(port: Port) -> None:
@@ -291,3 +354,176 @@ def relationship_remove(*, relationship: Relationship, actor: User) -> None:
     access.require(access.can_manage_cmdb, actor, relationship, "You cannot change this school's CMDB.")
     activity.record(relationship.source, actor=actor, kind=Activity.Kind.LINK, text=f"No longer: {relationship}.")
     relationship.delete()
+
+
+# =============================================================================
+# Software and licences
+# =============================================================================
+
+
+@transaction.atomic
+def software_product_create(*, school: School, actor: User, name: str, publisher: str = "") -> SoftwareProduct:
+    """Add a piece of software the school uses, to install on its devices and to licence."""
+    access.require(access.can_manage_cmdb, actor, school, "You cannot change this school's CMDB.")
+    name, publisher = name.strip(), publisher.strip()
+    if not name:
+        raise ValidationError({"name": "Give the software a name."})
+    clash = SoftwareProduct.objects.filter(school=school, name__iexact=name, publisher__iexact=publisher).first()
+    if clash is not None:
+        by = f" by {clash.publisher}" if clash.publisher else " (no publisher)"
+        raise ValidationError({"name": f"{school} already has {clash.name}{by}."})
+    product = SoftwareProduct(school=school, name=name, publisher=publisher)
+    product.full_clean()
+    product.save()
+    return product
+
+
+def _check_takes_software(ci: ConfigurationItem) -> None:
+    """Software lives on devices: not on a service or an operating system record, a patch panel, or a disposed item."""
+    if ci.kind in LOGICAL_KINDS or ci.kind in PASSIVE_KINDS:
+        raise ValidationError(
+            f"{ci} is a {Kind(ci.kind).label.lower()}: software is installed on devices. "
+            f"Record what it runs on with a relationship instead."
+        )
+    if ci.status == LifecycleStatus.DISPOSED:
+        raise ValidationError(f"{ci} has been disposed of.")
+
+
+@transaction.atomic
+def software_install(
+    *, ci: ConfigurationItem, product: SoftwareProduct, actor: User, version: str = "",
+    installed_on: date | None = None, source: str = SoftwareInstallation.Source.MANUAL,
+) -> SoftwareInstallation:  # fmt: skip
+    """Record that a version of a product is on a device, by hand.
+
+    `source` is "inventory" only for stock data standing in for an agent's report (the demo seed);
+    the inventory agent itself keeps its installations in step in cmdb.inventory.services.
+    """
+    access.require(access.can_manage_cmdb, actor, ci, "You cannot change this school's CMDB.")
+    ensure_same_school(ci, product)
+    _check_takes_software(ci)
+    version = version.strip()
+    clash = SoftwareInstallation.objects.filter(ci=ci, product=product, version=version).first()
+    if clash is not None:
+        label = f"{product} {version}".strip()
+        raise ValidationError(f"{ci} already has {label} ({clash.get_source_display().lower()}).")
+    installation = SoftwareInstallation(
+        school_id=ci.school_id, ci=ci, product=product, version=version, installed_on=installed_on, source=source
+    )
+    installation.full_clean(exclude=["school", "ci", "product"])
+    installation.save()
+    how = "found by inventory" if source == SoftwareInstallation.Source.INVENTORY else "installed by hand"
+    activity.record(ci, actor=actor, kind=Activity.Kind.LINK, text=f"Software {how}: {installation}.")
+    return installation
+
+
+@transaction.atomic
+def software_uninstall(*, installation: SoftwareInstallation, actor: User) -> None:
+    """Take software recorded by hand off a device.
+
+    What the inventory agent reported stays: removed here, it would come back with the next inventory.
+    Uninstall it on the device, and the next inventory takes it off the record.
+    """
+    installation = SoftwareInstallation.objects.select_related("ci", "product").get(pk=installation.pk)
+    access.require(access.can_manage_cmdb, actor, installation, "You cannot change this school's CMDB.")
+    if installation.source == SoftwareInstallation.Source.INVENTORY:
+        raise ValidationError(
+            f"{installation} on {installation.ci} was reported by the inventory agent: removed here it would come "
+            f"back with the next inventory. Uninstall it on the device; the next inventory removes it here."
+        )
+    ci, text = installation.ci, f"Software uninstalled: {installation}."
+    installation.delete()
+    activity.record(ci, actor=actor, kind=Activity.Kind.LINK, text=text)
+
+
+def _clean_licence(licence: Licence) -> None:
+    if licence.seats is not None and licence.seats < 0:
+        raise ValidationError({"seats": "Seats are 0 or more; leave it empty for unlimited."})
+    if licence.starts_on and licence.expires_on and licence.expires_on <= licence.starts_on:
+        raise ValidationError({"expires_on": "A licence expires after it starts."})
+    if licence.cost is not None and licence.cost < Decimal(0):
+        raise ValidationError({"cost": "A cost is not negative."})
+    licence.full_clean(exclude=["school", "product"])
+
+
+@transaction.atomic
+def licence_create(*, school: School, actor: User, product: SoftwareProduct, **fields: Any) -> Licence:
+    """Record a licence the school bought: its model, how many seats (none: unlimited), until when."""
+    access.require(access.can_manage_cmdb, actor, school, "You cannot change this school's CMDB.")
+    unknown = set(fields) - LICENCE_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    licence = Licence(school=school, product=product, **fields)
+    ensure_same_school(licence, product)
+    _clean_licence(licence)
+    licence._history_user = actor
+    licence.save()
+    return licence
+
+
+@transaction.atomic
+def licence_update(*, licence: Licence, actor: User, **changes: Any) -> Licence:
+    """Change a licence's terms. Fewer seats than are in use is allowed: the licence then shows as over-used."""
+    licence = Licence.objects.select_for_update().select_related("product").get(pk=licence.pk)
+    access.require(access.can_manage_cmdb, actor, licence, "You cannot change this school's CMDB.")
+    unknown = set(changes) - LICENCE_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    changed = False
+    for name, value in changes.items():
+        if getattr(licence, name) != value:
+            setattr(licence, name, value)
+            changed = True
+    if not changed:
+        return licence
+    _clean_licence(licence)
+    licence._history_user = actor
+    licence.save()
+    return licence
+
+
+@transaction.atomic
+def licence_seat_assign(
+    *, licence: Licence, actor: User, ci: ConfigurationItem | None = None, user: User | None = None
+) -> LicenceSeat:
+    """Give a seat of the licence to a device or to a person with a role at the school, while seats are left."""
+    licence = Licence.objects.select_for_update().select_related("product").get(pk=licence.pk)
+    access.require(access.can_manage_cmdb, actor, licence, "You cannot change this school's CMDB.")
+    if (ci is None) == (user is None):
+        raise ValidationError("A seat goes to one device or to one person.")
+    if ci is not None:
+        ensure_same_school(licence, ci)
+        _check_takes_software(ci)
+        if licence.model == Licence.Model.PER_USER:
+            raise ValidationError({"ci": f"{licence} is licensed per user: give the seat to a person."})
+        holder, taken = ci, LicenceSeat.objects.filter(licence=licence, ci=ci)
+    else:
+        if not user.is_active or (not user.is_superuser and licence.school_id not in user.school_roles):
+            raise ValidationError({"user": f"{user} has no role at this school."})
+        if licence.model == Licence.Model.PER_DEVICE:
+            raise ValidationError({"user": f"{licence} is licensed per device: give the seat to a device."})
+        holder, taken = user, LicenceSeat.objects.filter(licence=licence, user=user)
+    if taken.exists():
+        raise ValidationError(f"{holder} already holds a seat of {licence}.")
+    if licence.seats is not None:
+        used = LicenceSeat.objects.filter(licence=licence).count()
+        if used >= licence.seats:
+            raise ValidationError(
+                f"All {licence.seats} seat{'s' if licence.seats != 1 else ''} of {licence} are taken: "
+                f"release one, or record the extra seats bought."
+            )
+    seat = LicenceSeat.objects.create(school_id=licence.school_id, licence=licence, ci=ci, user=user)
+    if ci is not None:
+        activity.record(ci, actor=actor, kind=Activity.Kind.LINK, text=f"Given a seat of {licence}.")
+    return seat
+
+
+@transaction.atomic
+def licence_seat_release(*, seat: LicenceSeat, actor: User) -> None:
+    """Free a seat: the device or person no longer uses the licence."""
+    seat = LicenceSeat.objects.select_related("licence__product", "ci", "user").get(pk=seat.pk)
+    access.require(access.can_manage_cmdb, actor, seat, "You cannot change this school's CMDB.")
+    ci, licence = seat.ci, seat.licence
+    seat.delete()
+    if ci is not None:
+        activity.record(ci, actor=actor, kind=Activity.Kind.LINK, text=f"Seat of {licence} released.")

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, FormView, ListView, View
 from django.views.generic.detail import SingleObjectMixin
@@ -29,9 +30,14 @@ from cmdb.forms import (
     KIND_CHOICES,
     CableForm,
     ConfigurationItemForm,
+    InstallForm,
+    LicenceForm,
     LocationForm,
+    PortEditForm,
     PortForm,
     RelationshipForm,
+    SeatForm,
+    SoftwareProductForm,
     TransitionForm,
     manageable_schools,
     report_service_error,
@@ -747,6 +753,9 @@ class SoftwareListView(CMDBViewMixin, SingleTableMixin, ListView):
             table.exclude = ("school",)
         return table
 
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "can_manage": self.can_manage_here}
+
 
 class LicenceListView(CMDBViewMixin, SingleTableMixin, FilterView):
     """Licences with their seats used against seats bought (FITS: licences are configuration items too)."""
@@ -773,6 +782,9 @@ class LicenceListView(CMDBViewMixin, SingleTableMixin, FilterView):
         if getattr(self.request, "school", None) is not None:
             table.exclude = ("school",)
         return table
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "can_manage": self.can_manage_here}
 
 
 class LicenceDetailView(CMDBViewMixin, DetailView):
@@ -810,5 +822,237 @@ class LicenceDetailView(CMDBViewMixin, DetailView):
             installations=installs,
             unlicensed=[i for i in installs if i.ci_id not in seated] if per_device else [],
             per_device=per_device,
+            can_manage=access.can_manage_cmdb.test(user, licence),
         )
         return context
+
+
+# =============================================================================
+# Writing software, licences, seats and ports
+# =============================================================================
+
+
+class ManagedCreateView(CMDBViewMixin, FormView):
+    """Base of the "add" forms that are not about one record: only for people who keep some school's CMDB."""
+
+    refused = "Only technicians and the network manager change the CMDB."
+    back = "cmdb:ci_list"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and access.here_or_anywhere(access.can_view_cmdb).test(request.user, None):
+            if not manageable_schools(request.user).exists():
+                messages.error(request, self.refused)
+                return redirect(self.back)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "school": self.request.school}
+
+    def report(self, form, error: Exception):
+        if isinstance(error, PermissionDenied):
+            form.add_error(None, str(error) or self.refused)
+        else:
+            report_service_error(form, error)
+        return self.form_invalid(form)
+
+
+class SoftwareCreateView(ManagedCreateView):
+    form_class = SoftwareProductForm
+    template_name = "cmdb/software_form.html"
+    back = "cmdb:software_list"
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            product = services.software_product_create(
+                school=data["school"], actor=self.request.user, name=data["name"], publisher=data["publisher"]
+            )
+        except (ValidationError, PermissionDenied) as error:
+            return self.report(form, error)
+        messages.success(self.request, f"{product} added.")
+        return redirect("cmdb:software_list")
+
+
+class LicenceCreateView(ManagedCreateView):
+    form_class = LicenceForm
+    template_name = "cmdb/licence_form.html"
+    back = "cmdb:licence_list"
+
+    def form_valid(self, form):
+        try:
+            licence = services.licence_create(
+                school=form.cleaned_data["school"],
+                actor=self.request.user,
+                product=form.cleaned_data["product"],
+                **form.changes(),
+            )
+        except (ValidationError, PermissionDenied) as error:
+            return self.report(form, error)
+        messages.success(self.request, f"Licence for {licence.product} recorded.")
+        return redirect("cmdb:licence_detail", pk=licence.pk)
+
+
+class SoftwareInstallView(CIFormView):
+    form_class = InstallForm
+    template_name = "cmdb/install_form.html"
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            installation = services.software_install(
+                ci=self.object,
+                product=data["product"],
+                actor=self.request.user,
+                version=data["version"],
+                installed_on=data["installed_on"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            return self.report(form, error)
+        messages.success(self.request, f"{installation} recorded on {self.object}.")
+        return HttpResponseRedirect(f"{self.object.get_absolute_url()}?tab=software")
+
+
+class RecordFormView(CIFormView):
+    """A form about one licence or port (not a CI): the same refusals, back to the record's own page."""
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user).select_related("school")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        del kwargs["ci"]
+        return kwargs
+
+    def post(self, request, *args, **kwargs):
+        if not self.may_change:
+            messages.error(request, "Only technicians and the network manager change the CMDB.")
+            return HttpResponseRedirect(self.get_success_url())
+        return FormView.post(self, request, *args, **kwargs)
+
+
+class LicenceUpdateView(RecordFormView):
+    model = Licence
+    form_class = LicenceForm
+    template_name = "cmdb/licence_form.html"
+    context_object_name = "licence"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("product")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object}
+
+    def get_success_url(self):
+        return reverse("cmdb:licence_detail", kwargs={"pk": self.object.pk})
+
+    def form_valid(self, form):
+        try:
+            licence = services.licence_update(licence=self.object, actor=self.request.user, **form.changes())
+        except (ValidationError, PermissionDenied) as error:
+            return self.report(form, error)
+        messages.success(self.request, f"Licence for {licence.product} saved.")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class LicenceSeatAssignView(RecordFormView):
+    model = Licence
+    form_class = SeatForm
+    template_name = "cmdb/seat_form.html"
+    context_object_name = "licence"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("product")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "licence": self.object}
+
+    def get_success_url(self):
+        return reverse("cmdb:licence_detail", kwargs={"pk": self.object.pk})
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["used"] = LicenceSeat.objects.visible_to(self.request.user).filter(licence=self.object).count()
+        return context
+
+    def form_valid(self, form):
+        try:
+            seat = services.licence_seat_assign(licence=self.object, actor=self.request.user, **form.holder())
+        except (ValidationError, PermissionDenied) as error:
+            return self.report(form, error)
+        messages.success(self.request, f"{seat.ci or seat.user} now holds a seat of {self.object.product}.")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PortUpdateView(RecordFormView):
+    model = Port
+    form_class = PortEditForm
+    template_name = "cmdb/port_edit.html"
+    context_object_name = "port"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("ci")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "ci": self.object.ci}
+
+    def get_success_url(self):
+        return reverse("cmdb:port_detail", kwargs={"pk": self.object.pk})
+
+    def form_valid(self, form):
+        try:
+            port = services.port_update(port=self.object, actor=self.request.user, **form.changes())
+        except (ValidationError, PermissionDenied) as error:
+            return self.report(form, error)
+        messages.success(self.request, f"Port {port} saved.")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class InstallationRemoveView(RemoveView):
+    model = SoftwareInstallation
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("ci", "product")
+
+    def remove(self) -> str:
+        text = f"{self.object} taken off {self.object.ci}."
+        services.software_uninstall(installation=self.object, actor=self.request.user)
+        return text
+
+    def default_back(self) -> str:
+        return f"{self.object.ci.get_absolute_url()}?tab=software"
+
+
+class SeatReleaseView(RemoveView):
+    model = LicenceSeat
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("licence__product", "ci", "user")
+
+    def remove(self) -> str:
+        text = f"{self.object.ci or self.object.user} no longer holds a seat of {self.object.licence.product}."
+        services.licence_seat_release(seat=self.object, actor=self.request.user)
+        return text
+
+    def default_back(self) -> str:
+        return reverse("cmdb:licence_detail", kwargs={"pk": self.object.licence_id})
+
+
+class PortRemoveView(RemoveView):
+    model = Port
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("ci")
+
+    def remove(self) -> str:
+        text = f"Port {self.object} removed."
+        services.port_remove(port=self.object, actor=self.request.user)
+        return text
+
+    def back_to(self) -> str:
+        return f"{self.object.ci.get_absolute_url()}?tab=ports"
+
+    def default_back(self) -> str:
+        return self.back_to()

@@ -12,7 +12,6 @@ from django.test import Client
 
 from fits.models import Authority, AuthorityRole, AuthorityRoleKind, Membership, Role, School, User
 
-
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -118,7 +118,6 @@ def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict
     software with a licence. Every name carries the school's [cmdb:slug] marker. The `:spare` cable and
     relationship are for the routes that remove one."""
     from cmdb import services as cmdb
-    from cmdb.models import Licence, LicenceSeat, SoftwareInstallation, SoftwareProduct
 
     records: dict[str, dict[str, Any]] = {}
     for slug, school in schools.items():
@@ -135,10 +134,11 @@ def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict
         spare_cable = cmdb.cable_connect(a_port=ports[1], b_port=ports[3], actor=tech, label=f"Spare {mark}")
         runs_on = cmdb.relationship_add(source=service, target=switch, actor=tech, kind="runs_on")
         spare_link = cmdb.relationship_add(source=pc, target=service, actor=tech)
-        product = SoftwareProduct.objects.create(school=school, name=f"Software {mark}")
-        installation = SoftwareInstallation.objects.create(school=school, ci=pc, product=product, version="1.0")
-        licence = Licence.objects.create(school=school, product=product, seats=5, reference=f"Licence {mark}")
-        LicenceSeat.objects.create(school=school, licence=licence, ci=pc)
+        product = cmdb.software_product_create(school=school, actor=tech, name=f"Software {mark}")
+        installation = cmdb.software_install(ci=pc, product=product, actor=tech, version="1.0")
+        spare_installation = cmdb.software_install(ci=pc, product=product, actor=tech, version="2.0")
+        licence = cmdb.licence_create(school=school, actor=tech, product=product, seats=5, reference=f"Licence {mark}")
+        seat = cmdb.licence_seat_assign(licence=licence, actor=tech, ci=pc)
         for model, record in {
             "cmdb.ConfigurationItem": switch,
             "cmdb.Location": room,
@@ -149,6 +149,8 @@ def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict
             "cmdb.Relationship:spare": spare_link,
             "cmdb.SoftwareProduct": product,
             "cmdb.SoftwareInstallation": installation,
+            "cmdb.SoftwareInstallation:spare": spare_installation,
+            "cmdb.LicenceSeat:spare": seat,
             "cmdb.Licence": licence,
         }.items():
             records.setdefault(model, {})[slug] = record
@@ -310,6 +312,13 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "cmdb:cable_remove": RecordRoute("cmdb.Cable:spare", method="post"),
     "cmdb:relationship_remove": RecordRoute("cmdb.Relationship:spare", method="post"),
     "cmdb:licence_detail": RecordRoute("cmdb.Licence"),
+    "cmdb:licence_edit": RecordRoute("cmdb.Licence"),
+    "cmdb:licence_seat_assign": RecordRoute("cmdb.Licence"),
+    "cmdb:seat_release": RecordRoute("cmdb.LicenceSeat:spare", method="post"),
+    "cmdb:software_install": RecordRoute(CI),
+    "cmdb:installation_remove": RecordRoute("cmdb.SoftwareInstallation:spare", method="post"),
+    "cmdb:port_edit": RecordRoute("cmdb.Port"),
+    "cmdb:port_remove": RecordRoute("cmdb.Port", method="post"),  # cabled: refused, "disconnect the cable first"
     "api:cmdb-item-detail": RecordRoute(CI),
     "api:cmdb-item-impact": RecordRoute(CI),
     "api:cmdb-item-depends-on": RecordRoute(CI),
@@ -324,6 +333,8 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:cmdb-software-detail": RecordRoute("cmdb.SoftwareProduct"),
     "api:cmdb-installation-detail": RecordRoute("cmdb.SoftwareInstallation"),
     "api:cmdb-licence-detail": RecordRoute("cmdb.Licence"),
+    "api:cmdb-licence-assign": RecordRoute("cmdb.Licence", method="post", data={}),
+    "api:cmdb-licence-release": RecordRoute("cmdb.Licence", method="post", data={}),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -342,7 +353,9 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "cmdb:location_list": ListRoute(shows="cmdb.Location", cmdb=True),
     "cmdb:location_create": ListRoute(cmdb=True),
     "cmdb:software_list": ListRoute(shows="cmdb.SoftwareProduct", cmdb=True),
+    "cmdb:software_create": ListRoute(cmdb=True),
     "cmdb:licence_list": ListRoute(shows="cmdb.Licence", cmdb=True),
+    "cmdb:licence_create": ListRoute(cmdb=True),
     "api:cmdb-item-list": ListRoute(shows=CI),
     "api:cmdb-location-list": ListRoute(shows="cmdb.Location"),
     "api:cmdb-port-list": ListRoute(shows="cmdb.Port"),

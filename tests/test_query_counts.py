@@ -254,6 +254,15 @@ NOT_LISTS: dict[str, str] = {
     "cmdb:cable_remove": "POST only",
     "cmdb:relationship_remove": "POST only",
     "cmdb:licence_detail": "one licence (its seats are measured in tests/cmdb/test_views.py)",
+    "cmdb:licence_create": "one form",
+    "cmdb:licence_edit": "one form",
+    "cmdb:licence_seat_assign": "one form",
+    "cmdb:seat_release": "POST only",
+    "cmdb:software_create": "one form",
+    "cmdb:software_install": "one form",
+    "cmdb:installation_remove": "POST only",
+    "cmdb:port_edit": "one form",
+    "cmdb:port_remove": "POST only",
     "api:cmdb-item-detail": "one record",
     "api:cmdb-item-transition": "POST only",
     "api:cmdb-location-detail": "one record",
@@ -264,6 +273,8 @@ NOT_LISTS: dict[str, str] = {
     "api:cmdb-software-detail": "one record",
     "api:cmdb-installation-detail": "one record",
     "api:cmdb-licence-detail": "one record",
+    "api:cmdb-licence-assign": "POST only",
+    "api:cmdb-licence-release": "POST only",
 }
 
 

@@ -368,3 +368,77 @@ def anonymous_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+def test_record_software_install_it_and_uninstall_it(net, api_for, tech, desk, highfield):
+    client = api_for(tech)
+    response = client.post("/api/cmdb/software/", {"school": "highfield", "name": "Scratch", "publisher": "MIT"})
+    assert response.status_code == 201, response.content
+    product = response.json()["id"]
+    again = client.post("/api/cmdb/software/", {"school": "highfield", "name": "scratch", "publisher": "MIT"})
+    assert again.status_code == 400 and "already has Scratch by MIT" in errors(again)["name"][0]
+    assert api_for(desk).post("/api/cmdb/software/", {"school": "highfield", "name": "X"}).status_code == 403
+    response = client.post("/api/cmdb/installations/", {"ci": net["pc"].pk, "product": product, "version": "3.29"})
+    assert response.status_code == 201, response.content
+    assert (response.json()["version"], response.json()["source"]) == ("3.29", "manual")
+    refused = client.post("/api/cmdb/installations/", {"ci": net["mis"].pk, "product": product})
+    assert refused.status_code == 400 and "installed on devices" in str(refused.json())
+    installation = SoftwareInstallation.objects.get(pk=response.json()["id"])
+    assert api_for(desk).delete(f"/api/cmdb/installations/{installation.pk}/").status_code == 403
+    assert client.delete(f"/api/cmdb/installations/{installation.pk}/").status_code == 204
+    assert not SoftwareInstallation.objects.filter(pk=installation.pk).exists()
+
+
+def test_software_of_another_school_cannot_be_installed_or_licensed(net, elsewhere, api_for, tech, tech2, riverside):
+    theirs = services.software_product_create(school=riverside, actor=tech2, name="Purple Mash")
+    client = api_for(tech)
+    refused = client.post("/api/cmdb/installations/", {"ci": net["pc"].pk, "product": theirs.pk})
+    assert refused.status_code == 400 and "product" in errors(refused)
+    refused = client.post("/api/cmdb/licences/", {"school": "highfield", "product": theirs.pk, "seats": 5})
+    assert refused.status_code == 400 and "product" in errors(refused)
+    refused = client.post("/api/cmdb/licences/", {"school": "riverside", "product": theirs.pk, "seats": 5})
+    assert refused.status_code == 400 and not Licence.objects.exists()
+
+
+def test_licences_are_recorded_changed_and_their_seats_assigned(net, api_for, tech, desk, staff, highfield):
+    product = services.software_product_create(school=highfield, actor=tech, name="SMART Notebook")
+    client = api_for(tech)
+    response = client.post(
+        "/api/cmdb/licences/", {"school": "highfield", "product": product.pk, "seats": 1, "reference": "SM-1"}
+    )
+    assert response.status_code == 201, response.content
+    licence = response.json()
+    assert (licence["seats"], licence["seats_used"], licence["model"]) == (1, 0, "device")
+    url = f"/api/cmdb/licences/{licence['id']}/"
+    bad = client.patch(url, {"starts_on": "2025-09-01", "expires_on": "2025-08-31"})
+    assert bad.status_code == 400 and errors(bad)["expires_on"] == ["A licence expires after it starts."]
+    assert client.patch(url, {"product": product.pk}).status_code == 400
+    assert api_for(desk).patch(url, {"seats": 3}).status_code == 403
+    response = client.post(f"{url}assign/", {"ci": net["pc"].pk})
+    assert response.status_code == 201 and response.json()["seats_used"] == 1
+    full = client.post(f"{url}assign/", {"ci": net["server"].pk})
+    assert full.status_code == 400 and "All 1 seat of SMART Notebook" in str(full.json())
+    assert client.patch(url, {"seats": None, "model": "site"}, format="json").json()["seats"] is None
+    assert client.post(f"{url}assign/", {"user": staff.pk}).status_code == 201
+    assert api_for(desk).post(f"{url}release/", {"user": staff.pk}).status_code == 403
+    response = client.post(f"{url}release/", {"user": staff.pk})
+    assert response.status_code == 200 and response.json()["seats_used"] == 1
+    assert client.post(f"{url}release/", {"user": staff.pk}).status_code == 400
+    seat = LicenceSeat.objects.get()
+    assert client.post(f"{url}release/", {"seat": seat.pk}).json()["seats_used"] == 0
+
+
+def test_ports_are_changed_and_removed(net, api_for, tech, desk):
+    client = api_for(tech)
+    url = f"/api/cmdb/ports/{net.ports['printer'].pk}/"
+    response = client.patch(url, {"vlan": 30, "speed_mbps": 100, "mac": "AA-BB-CC-DD-EE-FF"})
+    assert response.status_code == 200, response.content
+    assert (response.json()["vlan"], response.json()["mac"]) == (30, "aa:bb:cc:dd:ee:ff")
+    assert errors(client.patch(url, {"vlan": 5000}))["vlan"] == ["A VLAN is between 1 and 4094."]
+    assert client.patch(url, {"ci": net["pc"].pk}).status_code == 400
+    assert api_for(desk).patch(url, {"vlan": 40}).status_code == 403
+    refused = client.delete(url)
+    assert refused.status_code == 400 and "disconnect the cable first" in str(refused.json())
+    spare = services.port_create(ci=net["printer"], actor=tech, name="usb")
+    assert client.delete(f"/api/cmdb/ports/{spare.pk}/").status_code == 204
+    assert not Port.objects.filter(pk=spare.pk).exists()

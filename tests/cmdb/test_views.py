@@ -582,3 +582,90 @@ def test_changing_the_kind_asks_for_the_new_kinds_details(net, client_for, netmg
     response = client.post(f"/cmdb/{edge.pk}/edit/", {**data, "kind": "patch_panel", "attr_managed": "yes"})
     edge.refresh_from_db()
     assert response.status_code == 302 and (edge.kind, edge.attributes) == ("patch_panel", {"port_count": 24})
+
+
+# =============================================================================
+# Writing software, licences, seats and ports through the pages
+# =============================================================================
+
+
+def test_software_is_added_and_installed_by_hand_through_the_pages(net, client_for, tech, desk, highfield):
+    client = client_for(tech)
+    assert "/cmdb/software/new/" in html(client.get("/cmdb/software/"))
+    assert "/cmdb/software/new/" not in html(client_for(desk).get("/cmdb/software/"))
+    response = client.post("/cmdb/software/new/", {"name": "Scratch", "publisher": "MIT"}, follow=True)
+    assert "Scratch added." in messages_of(response)
+    again = client.post("/cmdb/software/new/", {"name": "Scratch", "publisher": "MIT"})
+    assert "already has Scratch by MIT" in html(again)
+    product = SoftwareProduct.objects.get(name="Scratch")
+    pc = net["pc"]
+    assert f"/cmdb/{pc.pk}/software/new/" in html(client.get(f"/cmdb/{pc.pk}/?tab=software"))
+    response = client.post(f"/cmdb/{pc.pk}/software/new/", {"product": product.pk, "version": "3.29"}, follow=True)
+    assert "Scratch 3.29 recorded on HF-C4-PC01." in messages_of(response)
+    installation = SoftwareInstallation.objects.get(ci=pc)
+    page = html(client.get(f"/cmdb/{pc.pk}/?tab=software"))
+    assert f"/cmdb/installations/{installation.pk}/remove/" in page
+    assert f"/cmdb/installations/{installation.pk}/remove/" not in html(
+        client_for(desk).get(f"/cmdb/{pc.pk}/?tab=software")
+    )
+    response = client_for(desk).post(f"/cmdb/installations/{installation.pk}/remove/", follow=True)
+    assert SoftwareInstallation.objects.filter(pk=installation.pk).exists()
+    response = client.post(f"/cmdb/installations/{installation.pk}/remove/", follow=True)
+    assert "Scratch 3.29 taken off HF-C4-PC01." in messages_of(response)
+    assert not SoftwareInstallation.objects.filter(pk=installation.pk).exists()
+
+
+def test_licences_are_recorded_edited_and_their_seats_assigned_through_the_pages(
+    net, client_for, tech, desk, highfield
+):
+    product = services.software_product_create(school=highfield, actor=tech, name="SMART Notebook")
+    client = client_for(tech)
+    assert "/cmdb/licences/new/" in html(client.get("/cmdb/licences/"))
+    assert "/cmdb/licences/new/" not in html(client_for(desk).get("/cmdb/licences/"))
+    data = {"product": product.pk, "model": "device", "seats": "1", "reference": "SM-1"}
+    bad = client.post("/cmdb/licences/new/", {**data, "starts_on": "2025-09-01", "expires_on": "2025-01-01"})
+    assert "A licence expires after it starts." in html(bad)
+    response = client.post("/cmdb/licences/new/", data, follow=True)
+    licence = Licence.objects.get()
+    assert response.redirect_chain[-1][0] == f"/cmdb/licences/{licence.pk}/"
+    page = html(response)
+    assert f"/cmdb/licences/{licence.pk}/seats/new/" in page and f"/cmdb/licences/{licence.pk}/edit/" in page
+    assert f"/cmdb/licences/{licence.pk}/edit/" not in html(client_for(desk).get(f"/cmdb/licences/{licence.pk}/"))
+    assert "Only technicians and the network manager" in html(
+        client_for(desk).get(f"/cmdb/licences/{licence.pk}/edit/")
+    )
+    url = f"/cmdb/licences/{licence.pk}/seats/new/"
+    response = client.post(url, {"ci": net["pc"].pk}, follow=True)
+    assert "HF-C4-PC01 now holds a seat of SMART Notebook." in messages_of(response)
+    assert "All 1 seat of SMART Notebook" in html(client.post(url, {"ci": net["server"].pk}))
+    client.post(f"/cmdb/licences/{licence.pk}/edit/", {**data, "seats": "2", "reference": "SM-2"})
+    licence.refresh_from_db()
+    assert (licence.seats, licence.reference) == (2, "SM-2")
+    seat = LicenceSeat.objects.get()
+    client_for(desk).post(f"/cmdb/seats/{seat.pk}/release/")
+    assert LicenceSeat.objects.filter(pk=seat.pk).exists()
+    response = client.post(f"/cmdb/seats/{seat.pk}/release/", follow=True)
+    assert "HF-C4-PC01 no longer holds a seat of SMART Notebook." in messages_of(response)
+
+
+def test_ports_are_edited_and_removed_through_the_pages(net, client_for, tech, desk):
+    client = client_for(tech)
+    port = net.ports["printer"]
+    page = html(client.get(f"/cmdb/ports/{port.pk}/"))
+    assert f"/cmdb/ports/{port.pk}/edit/" in page and f"/cmdb/ports/{port.pk}/remove/" not in page  # cabled
+    assert f"/cmdb/ports/{port.pk}/edit/" not in html(client_for(desk).get(f"/cmdb/ports/{port.pk}/"))
+    data = {"name": "eth0", "kind": "ethernet", "vlan": "30", "mac": "AABBCCDDEEFF", "speed_mbps": "1000"}
+    response = client.post(f"/cmdb/ports/{port.pk}/edit/", data, follow=True)
+    port.refresh_from_db()
+    assert (port.vlan, port.mac, port.speed_mbps) == (30, "aa:bb:cc:dd:ee:ff", 1000)
+    assert "between 1 and 4094" in html(client.post(f"/cmdb/ports/{port.pk}/edit/", {**data, "vlan": "5000"}))
+    spare = services.port_create(ci=net["printer"], actor=tech, name="usb")
+    clash = client.post(f"/cmdb/ports/{port.pk}/edit/", {**data, "name": "usb"})
+    assert "HF-OFF-PRN already has a port called usb." in html(clash)
+    response = client.post(f"/cmdb/ports/{port.pk}/remove/", follow=True)
+    assert any("disconnect the cable first" in m for m in messages_of(response))
+    client_for(desk).post(f"/cmdb/ports/{spare.pk}/remove/")
+    assert Port.objects.filter(pk=spare.pk).exists()
+    response = client.post(f"/cmdb/ports/{spare.pk}/remove/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/cmdb/{net['printer'].pk}/?tab=ports"
+    assert not Port.objects.filter(pk=spare.pk).exists()

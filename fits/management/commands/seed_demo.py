@@ -626,14 +626,16 @@ class NetworkBuilder:
         services.ci_update(ci=spare, actor=self.technician, owner=None, notes="Loan laptop for supply teachers.")
 
     def _software(self) -> None:
-        """Software on the computers and the school's licences (there is no service for them yet: stock data)."""
-        from cmdb.models import Licence, LicenceSeat, SoftwareInstallation, SoftwareProduct
+        """Software on the computers (as their inventory would find it) and the school's licences with their seats."""
+        from cmdb import services
+        from cmdb.models import Licence, SoftwareInstallation
 
+        actor = self.actor
         computers = [ci for ci in self.items.values() if ci.kind in ("desktop", "laptop", "server")]
         classroom = [ci for ci in computers if ci.kind == "desktop" and "-C" in ci.name and "-ICT-" not in ci.name]
         suite = [ci for ci in computers if "-ICT-PC" in ci.name]
         products = {
-            name: SoftwareProduct.objects.create(school=self.school, name=name, publisher=publisher)
+            name: services.software_product_create(school=self.school, actor=actor, name=name, publisher=publisher)
             for name, publisher in (
                 ("Microsoft 365 Apps for enterprise", "Microsoft"),
                 ("Sophos Intercept X", "Sophos"),
@@ -649,78 +651,49 @@ class NetworkBuilder:
             installs.append((ci, "Sophos Intercept X", "2024.2"))
         installs += [(ci, "SMART Notebook", "22.1") for ci in classroom]
         installs += [(ci, "Scratch", "3.29") for ci in suite]
-        SoftwareInstallation.objects.bulk_create(
-            SoftwareInstallation(
-                school=self.school,
-                ci=ci,
-                product=products[name],
-                version=version,
+        for ci, name, version in installs:
+            services.software_install(
+                ci=ci, product=products[name], actor=actor, version=version,
                 source=SoftwareInstallation.Source.INVENTORY,
-            )
-            for ci, name, version in installs
-        )
+            )  # fmt: skip
         year_start = (
             self.today.replace(month=9, day=1)
             if self.today.month >= 9
             else self.today.replace(year=self.today.year - 1, month=9, day=1)
         )
+        year_end = year_start.replace(year=year_start.year + 1) - timedelta(days=1)
+        terms = {
+            "Microsoft 365 Apps for enterprise": {
+                "model": Licence.Model.PER_USER, "seats": 60, "reference": "EES-A3-2024", "supplier": "Microsoft (EES)",
+                "starts_on": year_start, "expires_on": year_end,
+            },
+            "Sophos Intercept X": {
+                "model": Licence.Model.SUBSCRIPTION, "seats": len(computers) + 4,
+                "reference": f"SOP-{self.prefix}-7731", "supplier": "LEA framework", "cost": Decimal("812.00"),
+                "starts_on": year_start, "expires_on": self.today + timedelta(days=40),
+            },
+            "SMART Notebook": {
+                "model": Licence.Model.PER_DEVICE, "seats": max(1, len(classroom) - 2),
+                "reference": f"SMART-{self.prefix}-0192", "supplier": "Bolton Schools ICT", "cost": Decimal("540.00"),
+                "starts_on": year_start, "expires_on": self.today + timedelta(days=300),
+            },
+            "Purple Mash": {
+                "model": Licence.Model.SITE, "seats": None, "reference": "2S-SITE", "supplier": "2Simple",
+                "cost": Decimal("595.00"), "starts_on": year_start, "expires_on": self.today - timedelta(days=12),
+                "notes": "Renewal quote requested.",
+            },
+        }  # fmt: skip
         licences = {
-            "Microsoft 365 Apps for enterprise": Licence.objects.create(
-                school=self.school,
-                product=products["Microsoft 365 Apps for enterprise"],
-                model=Licence.Model.PER_USER,
-                seats=60,
-                reference="EES-A3-2024",
-                supplier="Microsoft (EES)",
-                starts_on=year_start,
-                expires_on=year_start.replace(year=year_start.year + 1) - timedelta(days=1),
-            ),
-            "Sophos Intercept X": Licence.objects.create(
-                school=self.school,
-                product=products["Sophos Intercept X"],
-                model=Licence.Model.SUBSCRIPTION,
-                seats=len(computers) + 4,
-                reference=f"SOP-{self.prefix}-7731",
-                supplier="LEA framework",
-                cost=Decimal("812.00"),
-                starts_on=year_start,
-                expires_on=self.today + timedelta(days=40),
-            ),
-            "SMART Notebook": Licence.objects.create(
-                school=self.school,
-                product=products["SMART Notebook"],
-                model=Licence.Model.PER_DEVICE,
-                seats=max(1, len(classroom) - 2),
-                reference=f"SMART-{self.prefix}-0192",
-                supplier="Bolton Schools ICT",
-                cost=Decimal("540.00"),
-                starts_on=year_start,
-                expires_on=self.today + timedelta(days=300),
-            ),
-            "Purple Mash": Licence.objects.create(
-                school=self.school,
-                product=products["Purple Mash"],
-                model=Licence.Model.SITE,
-                seats=None,
-                reference="2S-SITE",
-                supplier="2Simple",
-                cost=Decimal("595.00"),
-                starts_on=year_start,
-                expires_on=self.today - timedelta(days=12),
-                notes="Renewal quote requested.",
-            ),
+            name: services.licence_create(school=self.school, actor=actor, product=products[name], **fields)
+            for name, fields in terms.items()
         }
-        people = list(User.objects.filter(membership__school=self.school).distinct())
-        seats = [
-            LicenceSeat(school=self.school, licence=licences["Microsoft 365 Apps for enterprise"], user=person)
-            for person in people
-        ]
-        seats += [LicenceSeat(school=self.school, licence=licences["Sophos Intercept X"], ci=ci) for ci in computers]
-        seats += [
-            LicenceSeat(school=self.school, licence=licences["SMART Notebook"], ci=ci)
-            for ci in classroom[: licences["SMART Notebook"].seats]
-        ]
-        LicenceSeat.objects.bulk_create(seats)
+        people = User.objects.filter(membership__school=self.school, is_active=True).distinct().order_by("pk")
+        holders = [(licences["Microsoft 365 Apps for enterprise"], {"user": person}) for person in people]
+        holders += [(licences["Sophos Intercept X"], {"ci": ci}) for ci in computers]
+        smart = licences["SMART Notebook"]
+        holders += [(smart, {"ci": ci}) for ci in classroom[: smart.seats]]  # two classrooms short of a seat
+        for licence, holder in holders:
+            services.licence_seat_assign(licence=licence, actor=actor, **holder)
 
 
 class Command(BaseCommand):
