@@ -34,8 +34,8 @@ def api_as(username: str):
     return client
 
 
-def test_the_demo_network_core_switch_impact_and_a_classroom_trace():
-    output = seed()
+def test_the_demo_network_core_switch_impact_and_a_classroom_trace(seeded_demo):
+    output = seeded_demo
     assert "Demo ready: 3 schools, 21 incidents added." in output
     client = api_as("tech")
 
@@ -83,8 +83,7 @@ def test_the_demo_network_core_switch_impact_and_a_classroom_trace():
     assert page.get(f"/cmdb/ports/{front.pk}/").context["path"].complete
 
 
-def test_the_demo_is_believable_and_seeding_again_adds_nothing():
-    seed()
+def test_the_demo_is_believable_and_seeding_again_adds_nothing(seeded_demo):
     for slug, ict_suite in (("highfield", 30), ("riverside", 12), ("westfield", 10)):
         items = ConfigurationItem.objects.filter(school__slug=slug)
         kinds = set(items.values_list("kind", flat=True))
