@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from cmdb.models import ConfigurationItem, Licence, SoftwareProduct
 from cmdb.templatetags.cmdb_ui import kind_icon, lifecycle_badge, percent_of, seat_colour, warranty_badge
@@ -134,7 +135,7 @@ class SoftwareTable(tables.Table):
 
     def render_seats_bought(self, record):
         if not record.licence_count:
-            return format_html('<span class="text-secondary">No licence recorded</span>')
+            return mark_safe('<span class="text-secondary">No licence recorded</span>')  # a constant
         if record.seats_bought is None:
             return "Unlimited"
         return record.seats_bought
