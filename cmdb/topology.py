@@ -22,7 +22,8 @@ from cmdb.models import (
     Relationship,
 )
 
-MAX_DEPTH = 32
+# Deeper than any real school's chain of reliance; a walk that reaches it says so (Impact.truncated).
+MAX_DEPTH = 64
 _PORT_RELATED = ("ci", "cable")
 
 # =============================================================================
@@ -122,6 +123,7 @@ class Impact:
 
     root: ConfigurationItem
     items: list[AffectedItem] = field(default_factory=list)
+    truncated: bool = False  # the walk stopped at MAX_DEPTH with more to follow
 
     @property
     def services(self) -> list[ConfigurationItem]:
@@ -152,7 +154,7 @@ def _walk_graph(root: ConfigurationItem, step) -> Impact:
     items = ConfigurationItem.objects.filter(pk__in=reached).select_related("location__parent__parent")
     by_id = {ci.pk: ci for ci in items}
     by_id[root.pk] = root
-    result = Impact(root=root)
+    result = Impact(root=root, truncated=bool(frontier))
     for ci_id, (depth, from_id, how) in sorted(reached.items(), key=lambda kv: (kv[1][0], by_id[kv[0]].name)):
         result.items.append(AffectedItem(ci=by_id[ci_id], depth=depth, via=by_id.get(from_id), how=how))
     return result
