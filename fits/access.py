@@ -80,6 +80,13 @@ can_reopen_incident = can_close_incident
 can_comment_incident = is_administrator | is_reporter | is_desk | is_technician | is_network_manager | is_leader
 # Internal notes are for support staff, never the caller's view.
 can_see_internal_notes = is_administrator | is_school_staff
+# --- Problems (FITS Problem Management): support staff investigate the causes of incidents.
+can_work_problem = is_administrator | is_technician
+can_view_problem = is_administrator | is_school_staff
+
+# --- Knowledge (Service Desk) -------------------------------------------------
+# The desk, technicians and the network manager write and publish articles; leaders and ICT users read.
+can_write_articles = is_administrator | is_desk | is_technician | is_network_manager
 
 
 def require(predicate: rules.Predicate, user: Any, obj: Any = None, message: str | None = None) -> None:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "fits",
     "servicedesk",
     "incidents",
+    "problems",
     "cmdb",
 ]
 
@@ -276,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": "fits.models.ActivityKind.choices",
         "IncidentStatusEnum": "incidents.models.Status.choices",
+        "ProblemStatusEnum": "problems.models.Status.choices",
         "ConfigurationItemKindEnum": "cmdb.models.Kind.choices",
         "LifecycleStatusEnum": "cmdb.models.LifecycleStatus.choices",
         "LocationKindEnum": "cmdb.models.LocationKind.choices",

@@ -40,6 +40,7 @@ api_patterns = [
 urlpatterns = [
     path("", include("servicedesk.urls")),
     path("incidents/", include("incidents.urls")),
+    path("problems/", include("problems.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("inventory/", include("cmdb.inventory.urls")),
     path("school/switch/", core_views.switch_school, name="switch_school"),

@@ -10,4 +10,5 @@ class ServicedeskConfig(AppConfig):
     fits_order = 10
     navigation = [
         NavItem("Home", "home", icon="home"),
+        NavItem("Knowledge", "knowledge_list", icon="book"),
     ]

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.generic import DetailView, FormView, ListView, View
+from django.views.generic.detail import SingleObjectMixin
 
+from fits import access
 from fits.models import AuthorityRoleKind, Role
 from fits.scoping import schools_visible_to
+from fits.views import ScopedViewMixin, ServiceErrorMixin
 from incidents.models import Incident, Priority, Status
+from servicedesk import services
+from servicedesk.forms import ArticleForm
+from servicedesk.models import KnowledgeArticle
 
 # Which home page a person gets when they hold several roles: the broadest view wins.
 PERSONA_ORDER = [
@@ -101,3 +111,144 @@ def home(request: HttpRequest) -> HttpResponse:
             totals=incidents.glance(since=week_ago),
         )
     return render(request, f"servicedesk/home_{kind}.html", context)
+
+
+# =============================================================================
+# Knowledge: articles for users (self-help) and for technicians
+# =============================================================================
+
+SUGGESTIONS = 5
+
+
+class ArticleListView(ScopedViewMixin, ListView):
+    """The knowledge base of the current school (or all of the user's), searchable with ?q=."""
+
+    model = KnowledgeArticle
+    template_name = "servicedesk/knowledge_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        articles = super().get_queryset().for_list()
+        query = self.request.GET.get("q", "").strip()
+        return articles.search(query) if query else articles.order_by("title")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["q"] = self.request.GET.get("q", "").strip()
+        context["can_write"] = access.here_or_anywhere(access.can_write_articles).test(
+            self.request.user, self.request.school
+        )
+        return context
+
+
+class ArticleDetailView(ScopedViewMixin, DetailView):
+    model = KnowledgeArticle
+    narrow_to_current_school = False
+    template_name = "servicedesk/knowledge_detail.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return super().get_queryset().for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        article, user = self.object, self.request.user
+        context.update(
+            actions=KnowledgeArticle.WORKFLOW.available(user, article),
+            can_edit=access.can_write_articles.test(user, article),
+        )
+        return context
+
+
+class ArticleCreateView(LoginRequiredMixin, ServiceErrorMixin, FormView):
+    form_class = ArticleForm
+    template_name = "servicedesk/knowledge_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "school": self.request.school}
+
+    def get(self, request, *args, **kwargs):
+        form = self.get_form()
+        if not form.has_schools:
+            messages.error(request, "Only the service desk and technicians write knowledge articles.")
+            return redirect("knowledge_list")
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            article = services.article_create(
+                school=data["school"],
+                author=self.request.user,
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                audience=data["audience"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            self.report_service_error(error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"“{article}” saved as a draft: publish it when it is ready.")
+        return redirect(article)
+
+
+class ArticleEditView(ScopedViewMixin, ServiceErrorMixin, SingleObjectMixin, FormView):
+    model = KnowledgeArticle
+    narrow_to_current_school = False
+    form_class = ArticleForm
+    template_name = "servicedesk/knowledge_form.html"
+    context_object_name = "article"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.object = self.get_object()
+        if not access.can_write_articles.test(request.user, self.object):
+            messages.error(request, "You cannot edit this article.")
+            return redirect(self.object)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = {**super().get_form_kwargs(), "user": self.request.user, "editing": True}
+        kwargs["initial"] = {name: getattr(self.object, name) for name in services.EDITABLE}
+        return kwargs
+
+    def form_valid(self, form):
+        try:
+            article = services.article_update(article=self.object, actor=self.request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            self.report_service_error(error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"“{article}” saved.")
+        return redirect(article)
+
+
+class ArticleTransitionView(ScopedViewMixin, ServiceErrorMixin, SingleObjectMixin, View):
+    model = KnowledgeArticle
+    narrow_to_current_school = False
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            article = services.article_transition(article=self.object, action=kwargs["action"], actor=request.user)
+        except (ValidationError, PermissionDenied) as error:
+            self.report_service_error(error)
+        else:
+            messages.success(request, f"“{article}” is now {article.get_status_display().lower()}.")
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+
+@login_required
+def article_suggest(request: HttpRequest) -> HttpResponse:
+    """Self-help while an incident is typed: up to five published articles matching the words so far (htmx)."""
+    query = request.GET.get("q", "") or request.GET.get("title", "")
+    articles = KnowledgeArticle.objects.none()
+    if len(query.strip()) >= 3:
+        school = getattr(request, "school", None)
+        articles = (
+            KnowledgeArticle.objects.visible_to(request.user)
+            .published()
+            .of_school(school.pk if school else None)
+            .search(query, every_word=False)[:SUGGESTIONS]
+        )
+    return render(request, "servicedesk/_suggestions.html", {"articles": articles, "q": query})

@@ -70,11 +70,13 @@ class World:
     incidents: dict[str, Incident]
     submissions: dict[str, Any] = field(default_factory=dict)  # inventories from agents, by school slug
     cmdb: dict[str, dict[str, Any]] = field(default_factory=dict)  # CMDB records by model, then school slug
+    articles: dict[str, Any] = field(default_factory=dict)  # a published knowledge article, by school slug
 
     def records(self, model: str) -> dict[str, Any]:
         """The records of `model` in the world, by key (a school slug or an INCIDENTS key)."""
         by_model = {"fits.School": self.schools, "incidents.Incident": self.incidents}
         by_model["cmdb.InventorySubmission"] = self.submissions
+        by_model[ARTICLE] = self.articles
         by_model.update(self.cmdb)
         assert model in by_model, (
             f"The isolation world has no records of {model}. Create one at every school in the `world` "
@@ -106,7 +108,22 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
         for slug, school in schools.items()
     }  # fmt: skip
     cmdb = cmdb_world(schools, {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]})
-    return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb)
+    cmdb.update(problems_world(schools, cast, incidents))
+    writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
+    return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
+                 articles=articles)  # fmt: skip
+
+
+ARTICLE = "servicedesk.KnowledgeArticle"
+
+
+def knowledge_article(school: School, author: User):
+    """A published article for everyone, titled with the school's name so that a leak shows."""
+    from servicedesk.services import article_create
+
+    return article_create(school=school, author=author, title=f"Projector help at {school.name}",
+                          body="Press Source.", publish=True)  # fmt: skip
 
 
 def cmdb_of(slug: str) -> str:
@@ -157,6 +174,23 @@ def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict
     return records
 
 
+def problems_world(schools: dict[str, School], cast: dict[str, User], incidents: dict[str, Incident]):
+    """At each school, a problem (support staff only, like the CMDB: named with the [cmdb:slug] marker)
+    linked to the school's first incident, with an investigation note and a known error."""
+    from problems import services as problems
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {"problems.Problem": {}, "problems.KnownError": {}}
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        incident = next(i for key, i in incidents.items() if key.startswith(slug))
+        problem = problems.problem_log(school=school, logged_by=tech, title=f"Problem {mark}", incidents=[incident])
+        problems.problem_comment(problem=problem, author=tech, text=f"Investigating {mark}")
+        known = problems.known_error_record(problem=problem, actor=tech, symptom=f"Symptom {mark}", workaround="Wait")
+        records["problems.Problem"][slug], records["problems.KnownError"][slug] = problem, known
+    return records
+
+
 # =============================================================================
 # Who sees what: written out by hand, never computed with visible_to
 # =============================================================================
@@ -171,11 +205,10 @@ class Sees:
 
     def keys(self, model: str) -> frozenset[str]:
         cmdb = self.schools if self.cmdb is None else self.cmdb
-        if model.startswith("cmdb."):
+        if model.startswith(("cmdb.", "problems.")):  # problems are support staff's, like the CMDB
             return cmdb
-        return {"fits.School": self.schools, "incidents.Incident": self.incidents, "cmdb.InventorySubmission": cmdb}[
-            model
-        ]
+        return {"fits.School": self.schools, "incidents.Incident": self.incidents, "cmdb.InventorySubmission": cmdb,
+                ARTICLE: self.schools}[model]  # fmt: skip
 
 
 BOLTON = frozenset({"highfield", "riverside"})
@@ -335,6 +368,29 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:cmdb-licence-detail": RecordRoute("cmdb.Licence"),
     "api:cmdb-licence-assign": RecordRoute("cmdb.Licence", method="post", data={}),
     "api:cmdb-licence-release": RecordRoute("cmdb.Licence", method="post", data={}),
+    "problems:detail": RecordRoute("problems.Problem"),
+    "problems:assign": RecordRoute("problems.Problem", method="post", data={"assignee": "", "note": "Unassigned"}),
+    "problems:comment": RecordRoute("problems.Problem", method="post", data={"text": "Any findings?"}),
+    "problems:link_incident": RecordRoute("problems.Problem", method="post", data={"incident": ""}),
+    "problems:unlink_incident": RecordRoute("problems.Problem", method="post", data={"incident": ""}),
+    "problems:known_error_create": RecordRoute("problems.Problem", method="post",
+                                               data={"symptom": "Locked out", "workaround": "Wait"}),
+    "problems:transition": RecordRoute("problems.Problem", lambda r: {"pk": r.pk, "action": "investigate"},
+                                       method="post"),
+    "api:problem-detail": RecordRoute("problems.Problem"),
+    "api:problem-activity": RecordRoute("problems.Problem"),
+    "api:problem-assign": RecordRoute("problems.Problem", method="post", data={"assignee": None}),
+    "api:problem-comment": RecordRoute("problems.Problem", method="post", data={"text": "Any findings?"}),
+    "api:problem-link-incident": RecordRoute("problems.Problem", method="post", data={"incident": 0}),
+    "api:problem-known-error": RecordRoute("problems.Problem", method="post",
+                                           data={"symptom": "Locked out", "workaround": "Wait"}),
+    "api:problem-transition": RecordRoute("problems.Problem", method="post", data={"action": "investigate"}),
+    "api:known-error-detail": RecordRoute("problems.KnownError"),
+    "knowledge_detail": RecordRoute(ARTICLE),
+    "knowledge_edit": RecordRoute(ARTICLE, method="post", data={}),
+    "knowledge_transition": RecordRoute(ARTICLE, lambda r: {"pk": r.pk, "action": "withdraw"}, method="post"),
+    "api:knowledge-article-detail": RecordRoute(ARTICLE),
+    "api:knowledge-article-transition": RecordRoute(ARTICLE, method="post", data={"action": "withdraw"}),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -364,6 +420,15 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:cmdb-software-list": ListRoute(shows="cmdb.SoftwareProduct"),
     "api:cmdb-installation-list": ListRoute(shows="cmdb.SoftwareInstallation"),
     "api:cmdb-licence-list": ListRoute(shows="cmdb.Licence"),
+    "problems:list": ListRoute(shows="problems.Problem", cmdb=True),
+    "problems:create": ListRoute(cmdb=True),
+    "problems:known_error_list": ListRoute(shows="problems.KnownError", cmdb=True),
+    "api:problem-list": ListRoute(shows="problems.Problem", cmdb=True),
+    "api:known-error-list": ListRoute(shows="problems.KnownError", cmdb=True),
+    "knowledge_list": ListRoute(shows=ARTICLE),
+    "knowledge_create": ListRoute(),
+    "knowledge_suggest": ListRoute(),
+    "api:knowledge-article-list": ListRoute(shows=ARTICLE),
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
@@ -586,8 +651,10 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     content = body(response)
     if model == INCIDENT:
         return f"[secret:{key}]" in content
-    if model.startswith("cmdb."):
+    if model.startswith(("cmdb.", "problems.")):
         return cmdb_of(key) in content
+    if model == ARTICLE:
+        return world.articles[key].title in content
     return world.records(model)[key].name in content
 
 
@@ -668,6 +735,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(world):
     login = reverse("login")
     record = {"incidents.Incident": world.incidents["highfield-staff"], "fits.School": world.schools["highfield"]}
     record["cmdb.InventorySubmission"] = world.submissions["highfield"]
+    record[ARTICLE] = world.articles["highfield"]
     record.update({model: records["highfield"] for model, records in world.cmdb.items()})
     requests: list[tuple[Route, str, dict[str, Any]]] = []
     for route in routes():

@@ -154,9 +154,37 @@ class Rows:
             cmdb.ci_update(ci=self.core, actor=netmgr, notes=f"Port {i + 1} patched.")
             self.pcs += 1
 
+    def articles(self, n: int) -> None:
+        """Published knowledge articles at highfield, all about projectors (so the suggestions find them)."""
+        from servicedesk.models import KnowledgeArticle
+        from servicedesk.services import article_create
+
+        for i in range(KnowledgeArticle.objects.count(), n):
+            article_create(school=self.highfield, author=self.cast["tech"], title=f"Projector fix {i}",
+                           body="Press Source.", publish=True)  # fmt: skip
+
+    def problems(self, n: int) -> None:
+        """Problems at highfield, each with a linked incident and a known error; notes on the first one."""
+        from problems import services as problems
+
+        tech = self.cast["tech"]
+        if getattr(self, "problem", None) is None:
+            self.problems_logged = 0
+        while self.problems_logged < n:
+            i = self.problems_logged
+            incident = self.log(self.highfield, by=self.cast["staff"], title=f"Symptom {i}")
+            problem = problems.problem_log(school=self.highfield, logged_by=tech, title=f"Cause {i}",
+                                           incidents=[incident])  # fmt: skip
+            problems.known_error_record(problem=problem, actor=tech, symptom=f"Symptom {i}", workaround="Restart.")
+            self.problem = getattr(self, "problem", None) or problem
+            problems.problem_comment(problem=self.problem, author=tech, text=f"Finding {i}")
+            self.problems_logged += 1
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "pk" not in route.kwarg_names:
             return {}
+        if route.key.startswith("api:problem-"):
+            return {"pk": self.problem.pk}
         return {"pk": self.core.pk} if route.key.startswith("api:cmdb-") else {"pk": self.discussed.pk}
 
 
@@ -211,6 +239,14 @@ LISTS: dict[str, Target] = {
     "api:cmdb-software-list": Target("network", CMDB_READERS, budget=9, small=1),
     "api:cmdb-installation-list": Target("network", CMDB_READERS, budget=9, small=1),
     "api:cmdb-licence-list": Target("network", CMDB_READERS, budget=10, small=1),
+    "problems:list": Target("problems", CMDB_READERS, budget=14, small=1),
+    "problems:known_error_list": Target("problems", CMDB_READERS, budget=14, small=1),
+    "api:problem-list": Target("problems", CMDB_READERS, budget=12, small=1),
+    "api:problem-activity": Target("problems", CMDB_READERS, budget=12, small=1),
+    "api:known-error-list": Target("problems", CMDB_READERS, budget=12, small=1),
+    "knowledge_list": Target("articles", ("staff", "tech", "admin"), budget=12, small=1),
+    "knowledge_suggest": Target("articles", ("staff", "tech"), budget=10, small=1),
+    "api:knowledge-article-list": Target("articles", ("staff", "tech", "admin"), budget=10, small=1),
 }
 
 NOT_LISTS: dict[str, str] = {
@@ -275,6 +311,27 @@ NOT_LISTS: dict[str, str] = {
     "api:cmdb-licence-detail": "one record",
     "api:cmdb-licence-assign": "POST only",
     "api:cmdb-licence-release": "POST only",
+    "problems:create": "one form",
+    "problems:detail": "one problem (its timeline grows: measured through api:problem-activity)",
+    "problems:assign": "POST only",
+    "problems:comment": "POST only",
+    "problems:link_incident": "POST only",
+    "problems:unlink_incident": "POST only",
+    "problems:known_error_create": "POST only",
+    "problems:transition": "POST only",
+    "api:problem-detail": "one record",
+    "api:problem-assign": "POST only",
+    "api:problem-comment": "POST only",
+    "api:problem-link-incident": "POST only",
+    "api:problem-known-error": "POST only",
+    "api:problem-transition": "POST only",
+    "api:known-error-detail": "one record",
+    "knowledge_create": "one form",
+    "knowledge_detail": "one record",
+    "knowledge_edit": "one form",
+    "knowledge_transition": "POST only",
+    "api:knowledge-article-detail": "one record",
+    "api:knowledge-article-transition": "POST only",
 }
 
 

@@ -696,6 +696,30 @@ class NetworkBuilder:
             services.licence_seat_assign(licence=licence, actor=actor, **holder)
 
 
+# Knowledge articles of every demo school: (title, summary, body, audience).
+KNOWLEDGE = [
+    ("Connecting to the school Wi-Fi", "Get a laptop or tablet onto the staff wireless network.",
+     "Choose the network SCHOOL-STAFF and sign in with your school username and password.\n\n"
+     "If it asks about a certificate, accept it. Still not connecting? Forget the network, restart the "
+     "device and try again; then log an incident with the room you are in.", "everyone"),
+    ("The projector shows no signal", "The projector or interactive panel is on but says no signal.",
+     "Check the HDMI cable is firmly in at both ends and that the wall plate switch is set to the laptop.\n\n"
+     "Press the Source or Input button on the remote until you see your screen. On the laptop press "
+     "Windows + P and choose Duplicate.", "everyone"),
+    ("Resetting your learning platform password", "Forgotten your learning platform password?",
+     "Use the Forgotten password link on the sign-in page: a reset e-mail reaches your school address "
+     "within five minutes.\n\nPupils' passwords are reset by their class teacher from the class page.",
+     "everyone"),
+    ("Printing from a laptop", "Send work to the office copier from a school laptop.",
+     "Print to FollowMe, then release the job at any copier with your staff badge. Jobs wait for 24 hours.",
+     "everyone"),
+    ("Re-imaging an ICT suite PC", "Technicians: put a suite PC back to the standard build.",
+     "Boot the PC from the network (F12), choose the current suite image in the deployment menu and "
+     "leave it about 40 minutes.\n\nAfterwards check it joined the domain and the room's printer, then "
+     "record the work on the configuration item.", "staff"),
+]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo authorities (bolton, wigan), schools (highfield, riverside, westfield), logins "
@@ -716,7 +740,11 @@ class Command(BaseCommand):
         created = 0
         for school in schools.values():
             created += self._week_of_incidents(school, people)
+        articles = sum(self._articles(school, people) for school in schools.values())
+        self.stdout.write(f"Knowledge: {articles} articles added.")
         self.stdout.write(f"Networks: {items} configuration items added.")
+        problems = sum(self._problems(school, people) for school in schools.values())
+        self.stdout.write(f"Problems: {problems} problems added.")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _network(self, school: School, people: dict[str, User]) -> int:
@@ -726,6 +754,55 @@ class Command(BaseCommand):
             return 0
         with transaction.atomic():
             return NetworkBuilder(school, plan, people[plan["actor"]], people[plan["technician"]]).build()
+
+    def _articles(self, school: School, people: dict[str, User]) -> int:
+        """A few knowledge articles per school, written and published by its technician; skipped once it has any."""
+        from fits.access import can_write_articles
+        from servicedesk.models import KnowledgeArticle
+        from servicedesk.services import article_create
+
+        writers = [person for person in people.values() if not person.is_superuser]
+        author = next((p for p in writers if can_write_articles.test(p, school)), people.get("admin"))
+        if author is None or KnowledgeArticle.objects.filter(school=school).exists():
+            return 0
+        for title, summary, body, audience in KNOWLEDGE:
+            article_create(school=school, author=author, title=title, summary=summary, body=body, audience=audience,
+                           publish=True)  # fmt: skip
+        return len(KNOWLEDGE)
+
+    def _problems(self, school: School, people: dict[str, User]) -> int:
+        """One problem per school linked to two of its demo incidents, with a known error; skipped once it has any."""
+        from incidents.models import Incident
+        from problems import services
+        from problems.models import Problem
+
+        if Problem.objects.filter(school=school).exists():
+            return 0
+        tech = {"highfield": people["tech"], "riverside": people["tech2"], "westfield": people["outsider"]}[school.slug]
+        incidents = list(Incident.objects.filter(school=school).order_by("created_at")[:2])
+        with transaction.atomic():
+            problem = services.problem_log(
+                school=school,
+                logged_by=tech,
+                title="Learning platform locks pupil accounts after three failed sign-ins",
+                description="Classes lose the start of lessons: pupils mistype their password and are locked out.",
+                incidents=incidents,
+            )
+            services.problem_transition(problem=problem, action="investigate", actor=tech)
+            services.problem_comment(problem=problem, author=tech, text="The lockout policy applies to pupils too.")
+            services.problem_transition(
+                problem=problem,
+                action="known_error",
+                actor=tech,
+                note="The account lockout threshold (3 attempts) is applied to the pupils' group as well as staff.",
+            )
+            services.known_error_record(
+                problem=problem,
+                actor=tech,
+                symptom="Pupil cannot sign in to the learning platform: 'account locked'",
+                workaround="Unlock the account in the admin console (Users > Unlock), or wait 30 minutes.",
+            )
+        return 1
 
     def _agent_keys(self, schools: dict[str, School]) -> None:
         """Each demo school's inventory agents authenticate with the key demo-agent-SLUG (DESIGN.md 6)."""

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+from fits.navigation import NavItem
+
+
+class ProblemsConfig(AppConfig):
+    name = "problems"
+    verbose_name = "Problem Management"
+    fits_group = "processes"
+    fits_order = 30
+    navigation = [
+        NavItem("Problems", "problems:list", icon="bug", visible="can_view_problem"),
+        NavItem("Known errors", "problems:known_error_list", icon="book", visible="can_view_problem"),
+    ]

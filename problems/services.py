@@ -1,0 +1,231 @@
+"""Every operation that changes a problem: log, assign, move along the lifecycle, link incidents,
+record known errors, add investigation notes.
+
+Each is one transaction that checks the permission (fits.access) and writes the timeline entry.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fits import access, activity
+from fits.models import Activity, School, User
+from fits.references import next_reference
+from fits.scoping import ensure_same_school
+from incidents.models import Incident
+from incidents.models import Status as IncidentStatus
+from problems.models import KnownError, Problem, Status
+
+REFERENCE_PREFIX = "PRB"
+
+
+def incident_resolvers(incidents) -> set[int]:
+    """The ids of the people who resolved any of `incidents` (from their timelines)."""
+    ids = [incident.pk for incident in incidents]
+    if not ids:
+        return set()
+    entries = Activity.objects.filter(
+        content_type=ContentType.objects.get_for_model(Incident),
+        object_id__in=ids,
+        kind=Activity.Kind.STATUS,
+        changes__status__1=IncidentStatus.RESOLVED,
+        actor__isnull=False,
+    )
+    return set(entries.values_list("actor_id", flat=True))
+
+
+def _refuse_incident_resolver(person: User | None, incidents, what: str) -> None:
+    """FITS: whoever resolves the problem must not be the person who resolved its incidents."""
+    if person is not None and person.pk in incident_resolvers(incidents):
+        raise ValidationError(
+            {
+                "assignee": f"{person} resolved incidents linked to this problem, so cannot {what}: "
+                f"FITS asks for a fresh pair of eyes on the underlying cause."
+            }
+        )
+
+
+@transaction.atomic
+def problem_log(
+    *,
+    school: School,
+    logged_by: User,
+    title: str,
+    description: str = "",
+    ci=None,
+    incidents=(),
+) -> Problem:
+    """Open a problem record at `school`, optionally with the incidents that share the cause."""
+    access.require(access.can_work_problem, logged_by, school, "You cannot log problems at this school.")
+    if not title.strip():
+        raise ValidationError({"title": "Give the problem a short summary."})
+    if ci is not None and ci.school_id != school.pk:
+        raise ValidationError({"ci": f"{ci} belongs to another school."})
+    for incident in incidents:
+        if incident.school_id != school.pk:
+            raise ValidationError({"incidents": f"{incident.reference} belongs to another school."})
+    problem = Problem.objects.create(
+        school=school,
+        ci=ci,
+        reference=next_reference(school_id=school.pk, prefix=REFERENCE_PREFIX),
+        title=title.strip(),
+        description=description.strip(),
+        logged_by=logged_by,
+    )
+    activity.record(problem, actor=logged_by, kind=Activity.Kind.CREATED, text="Logged.")
+    for incident in incidents:
+        _link(problem, incident, actor=logged_by)
+    return problem
+
+
+def _locked(problem: Problem) -> Problem:
+    return Problem.objects.select_for_update().get(pk=problem.pk)
+
+
+def _touch(problem: Problem) -> None:
+    Problem.objects.filter(pk=problem.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def problem_assign(*, problem: Problem, assignee: User | None, actor: User, note: str = "") -> Problem:
+    """Give the investigation to a technician (or take it back). Refuses the linked incidents' resolver."""
+    problem = _locked(problem)
+    access.require(access.can_work_problem, actor, problem, "You cannot assign this problem.")
+    if not problem.is_open:
+        raise ValidationError(f"{problem.reference} is {problem.get_status_display().lower()}.")
+    if assignee is not None and not access.can_work_problem.test(assignee, problem):
+        raise ValidationError({"assignee": f"{assignee} cannot work problems at {problem.school}."})
+    _refuse_incident_resolver(assignee, problem.incidents.all(), "investigate it")
+    if assignee == problem.assignee:
+        return problem
+    old = problem.assignee
+    problem.assignee = assignee
+    problem.save(update_fields=["assignee", "updated_at"])
+    activity.record(
+        problem,
+        actor=actor,
+        kind=Activity.Kind.ASSIGNMENT,
+        text=note.strip(),
+        changes={"assignee": [str(old) if old else None, str(assignee) if assignee else None]},
+    )
+    return problem
+
+
+@transaction.atomic
+def problem_transition(*, problem: Problem, action: str, actor: User, note: str = "") -> Problem:
+    """Move the problem along its lifecycle by one of the actions in Problem.WORKFLOW."""
+    problem = _locked(problem)
+    transition = Problem.WORKFLOW.check_action(problem.status, action)
+    access.require(transition.permission, actor, problem, f"You cannot {transition.label.lower()} this problem.")
+    note = note.strip()
+    if transition.note_required and not note:
+        raise ValidationError({"note": f"{transition.note_label} is required to {transition.label.lower()}."})
+    old = problem.status
+    problem.status = transition.target
+    fields = ["status", "updated_at"]
+    now = timezone.now()
+    if action == "known_error":
+        problem.root_cause = note
+        fields.append("root_cause")
+    elif action == "resolve":
+        _refuse_incident_resolver(actor, problem.incidents.all(), "resolve it")
+        problem.resolution, problem.resolved_at = note, now
+        fields += ["resolution", "resolved_at"]
+        if problem.assignee_id is None:
+            problem.assignee = actor
+            fields.append("assignee")
+    elif action in ("close", "cancel"):
+        problem.closed_at = now
+        fields.append("closed_at")
+    problem.save(update_fields=fields)
+    activity.record_status(problem, actor=actor, old=old, new=problem.status, note=note)
+    return problem
+
+
+def _link(problem: Problem, incident: Incident, *, actor: User) -> None:
+    problem.incidents.add(incident)
+    activity.record(
+        problem,
+        actor=actor,
+        kind=Activity.Kind.LINK,
+        text=f"Linked incident {incident.reference}: {incident.title}",
+        changes={"incident": [None, incident.reference]},
+    )
+
+
+@transaction.atomic
+def problem_link_incident(*, problem: Problem, incident: Incident, actor: User) -> Problem:
+    """Link an incident of the same school to the problem (it shares the underlying cause)."""
+    problem = _locked(problem)
+    access.require(access.can_work_problem, actor, problem, "You cannot link incidents to this problem.")
+    if incident.school_id != problem.school_id:
+        raise ValidationError({"incident": f"{incident.reference} belongs to another school."})
+    ensure_same_school(problem, incident)
+    if problem.incidents.filter(pk=incident.pk).exists():
+        return problem
+    _refuse_incident_resolver(problem.assignee, [incident], "stay on it once this incident is linked")
+    _link(problem, incident, actor=actor)
+    _touch(problem)
+    return problem
+
+
+@transaction.atomic
+def problem_unlink_incident(*, problem: Problem, incident: Incident, actor: User) -> Problem:
+    problem = _locked(problem)
+    access.require(access.can_work_problem, actor, problem, "You cannot unlink incidents from this problem.")
+    if not problem.incidents.filter(pk=incident.pk).exists():
+        raise ValidationError({"incident": f"{incident.reference} is not linked to {problem.reference}."})
+    problem.incidents.remove(incident)
+    activity.record(
+        problem,
+        actor=actor,
+        kind=Activity.Kind.LINK,
+        text=f"Unlinked incident {incident.reference}.",
+        changes={"incident": [incident.reference, None]},
+    )
+    _touch(problem)
+    return problem
+
+
+@transaction.atomic
+def known_error_record(
+    *, problem: Problem, actor: User, symptom: str, workaround: str, published: bool = True
+) -> KnownError:
+    """Record a known error of the problem with its workaround, for the desk to look up."""
+    access.require(access.can_work_problem, actor, problem, "You cannot record known errors for this problem.")
+    if problem.status in (Status.CLOSED, Status.CANCELLED):
+        raise ValidationError(f"{problem.reference} is {problem.get_status_display().lower()}.")
+    if not symptom.strip():
+        raise ValidationError({"symptom": "Say what the user sees."})
+    if not workaround.strip():
+        raise ValidationError({"workaround": "Give the workaround, even if it is 'none yet'."})
+    known_error = KnownError.objects.create(
+        school_id=problem.school_id,
+        problem=problem,
+        symptom=symptom.strip(),
+        workaround=workaround.strip(),
+        published=published,
+        recorded_by=actor,
+    )
+    activity.record(
+        problem,
+        actor=actor,
+        kind=Activity.Kind.FIELD,
+        text=f"Known error recorded: {known_error.symptom}\nWorkaround: {known_error.workaround}",
+    )
+    _touch(problem)
+    return known_error
+
+
+@transaction.atomic
+def problem_comment(*, problem: Problem, author: User, text: str) -> Activity:
+    """Add an investigation note to the problem's timeline (problems are for support staff only)."""
+    access.require(access.can_view_problem, author, problem, "You cannot comment on this problem.")
+    if not text.strip():
+        raise ValidationError({"text": "Write something to add a note."})
+    entry = activity.record_comment(problem, actor=author, text=text.strip(), public=True)
+    _touch(problem)
+    return entry

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from problems import views
+
+app_name = "problems"
+
+urlpatterns = [
+    path("", views.ProblemListView.as_view(), name="list"),
+    path("new/", views.ProblemCreateView.as_view(), name="create"),
+    path("known-errors/", views.KnownErrorListView.as_view(), name="known_error_list"),
+    path("<int:pk>/", views.ProblemDetailView.as_view(), name="detail"),
+    path("<int:pk>/assign/", views.ProblemAssignView.as_view(), name="assign"),
+    path("<int:pk>/comment/", views.ProblemCommentView.as_view(), name="comment"),
+    path("<int:pk>/link/", views.ProblemLinkIncidentView.as_view(), name="link_incident"),
+    path("<int:pk>/unlink/", views.ProblemUnlinkIncidentView.as_view(), name="unlink_incident"),
+    path("<int:pk>/known-error/", views.KnownErrorCreateView.as_view(), name="known_error_create"),
+    path("<int:pk>/<slug:action>/", views.ProblemTransitionView.as_view(), name="transition"),
+]

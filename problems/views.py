@@ -1,0 +1,222 @@
+"""Pages of Problem Management: the problem list, one problem, logging, links and known errors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.views import View
+from django.views.generic import DetailView, FormView
+from django.views.generic.detail import SingleObjectMixin
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from fits import access
+from fits.activity import timeline
+from fits.views import ScopedViewMixin, ServiceErrorMixin
+from problems import services
+from problems.filters import KnownErrorFilterSet, ProblemFilterSet
+from problems.forms import (
+    AssignForm,
+    CommentForm,
+    KnownErrorForm,
+    LinkIncidentForm,
+    ProblemLogForm,
+    TransitionForm,
+    UnlinkIncidentForm,
+)
+from problems.models import KnownError, Problem
+from problems.tables import KnownErrorTable, ProblemTable
+
+
+class ProblemViewMixin(ScopedViewMixin):
+    """Problem Management is for support staff: everyone else is answered 404, as if it were not there."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not access.here_or_anywhere(access.can_view_problem).test(user, None):
+            raise Http404("Problem management is for the school's support staff.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ProblemListView(ProblemViewMixin, SingleTableMixin, FilterView):
+    model = Problem
+    table_class = ProblemTable
+    filterset_class = ProblemFilterSet
+    template_name = "problems/problem_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return super().get_queryset().for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_work"] = access.here_or_anywhere(access.can_work_problem).test(
+            self.request.user, self.request.school
+        )
+        return context
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        if getattr(self.request, "school", None) is not None:
+            table.exclude = ("school",)
+        return table
+
+
+class KnownErrorListView(ProblemViewMixin, SingleTableMixin, FilterView):
+    """The known errors with their workarounds, searchable: what a technician looks up first."""
+
+    model = KnownError
+    table_class = KnownErrorTable
+    filterset_class = KnownErrorFilterSet
+    template_name = "problems/known_error_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return super().get_queryset().published().for_list()
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        if getattr(self.request, "school", None) is not None:
+            table.exclude = ("school",)
+        return table
+
+
+class ProblemDetailView(ProblemViewMixin, DetailView):
+    model = Problem
+    narrow_to_current_school = False
+    template_name = "problems/problem_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("school", "assignee", "logged_by", "ci")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        problem, user = self.object, self.request.user
+        can_work = access.can_work_problem.test(user, problem)
+        context.update(
+            timeline=timeline(problem, include_internal=True),
+            actions=Problem.WORKFLOW.available(user, problem),
+            transition_form=TransitionForm(),
+            linked_incidents=problem.incidents.select_related("assignee").order_by("-created_at"),
+            known_errors=problem.known_errors.select_related("recorded_by"),
+            can_work=can_work,
+            can_comment=access.can_view_problem.test(user, problem),
+            comment_form=CommentForm(),
+        )
+        if can_work and problem.is_open:
+            context["assign_form"] = AssignForm(user=user, problem=problem)
+            context["link_form"] = LinkIncidentForm(user=user, problem=problem)
+            context["known_error_form"] = KnownErrorForm()
+        return context
+
+
+class ProblemCreateView(LoginRequiredMixin, ServiceErrorMixin, FormView):
+    form_class = ProblemLogForm
+    template_name = "problems/problem_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "school": self.request.school}
+
+    def get(self, request, *args, **kwargs):
+        form = self.get_form()
+        if not form.fields["school"].queryset.exists():
+            messages.error(request, "You have no school where you can log problems.")
+            return redirect("home")
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            problem = services.problem_log(
+                school=data["school"],
+                logged_by=self.request.user,
+                title=data["title"],
+                description=data["description"],
+                ci=data.get("ci"),
+            )
+        except (ValidationError, PermissionDenied) as error:
+            self.report_service_error(error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{problem.reference} logged.")
+        return redirect(problem)
+
+
+class ProblemActionView(ProblemViewMixin, ServiceErrorMixin, SingleObjectMixin, View):
+    """Base of the POST-only actions on one problem: fetch it (404 if not visible), act, go back."""
+
+    model = Problem
+    narrow_to_current_school = False
+    form_class: type = TransitionForm
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = self.get_form()
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+        else:
+            try:
+                self.act(form.cleaned_data)
+            except (ValidationError, PermissionDenied) as error:
+                self.report_service_error(error)
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+    def get_form(self):
+        return self.form_class(self.request.POST)
+
+
+class ProblemTransitionView(ProblemActionView):
+    def act(self, data):
+        problem = services.problem_transition(
+            problem=self.object, action=self.kwargs["action"], actor=self.request.user, note=data["note"]
+        )
+        messages.success(self.request, f"{problem.reference} is now {problem.get_status_display().lower()}.")
+
+
+class ProblemAssignView(ProblemActionView):
+    def get_form(self):
+        return AssignForm(self.request.POST, user=self.request.user, problem=self.object)
+
+    def act(self, data):
+        problem = services.problem_assign(
+            problem=self.object, assignee=data["assignee"], actor=self.request.user, note=data["note"]
+        )
+        messages.success(self.request, f"{problem.reference} assigned to {problem.assignee or 'nobody'}.")
+
+
+class ProblemCommentView(ProblemActionView):
+    form_class = CommentForm
+
+    def act(self, data):
+        services.problem_comment(problem=self.object, author=self.request.user, text=data["text"])
+        messages.success(self.request, "Investigation note added.")
+
+
+class ProblemLinkIncidentView(ProblemActionView):
+    def get_form(self):
+        return LinkIncidentForm(self.request.POST, user=self.request.user, problem=self.object)
+
+    def act(self, data):
+        services.problem_link_incident(problem=self.object, incident=data["incident"], actor=self.request.user)
+        messages.success(self.request, f"{data['incident'].reference} linked.")
+
+
+class ProblemUnlinkIncidentView(ProblemActionView):
+    def get_form(self):
+        return UnlinkIncidentForm(self.request.POST, user=self.request.user)
+
+    def act(self, data):
+        services.problem_unlink_incident(problem=self.object, incident=data["incident"], actor=self.request.user)
+        messages.success(self.request, f"{data['incident'].reference} unlinked.")
+
+
+class KnownErrorCreateView(ProblemActionView):
+    form_class = KnownErrorForm
+
+    def act(self, data):
+        services.known_error_record(problem=self.object, actor=self.request.user, **data)
+        messages.success(self.request, "Known error recorded.")
