@@ -8,7 +8,7 @@ ICONS = """
 home alert-triangle alert-circle plus inbox user users building school logout key lock settings api list
 check checks x clock player-pause player-play refresh message message-circle arrow-right search filter
 chart-bar circle phone mail device-desktop tool flag chevron-down switch-horizontal info-circle book
-eye-off calendar headset user-check clipboard-list hourglass circle-check arrow-back-up
+eye-off calendar headset user-check clipboard-list hourglass circle-check arrow-back-up bug link pencil
 """.split()
 
 
