@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.generic import View
+from django.views.generic.detail import SingleObjectMixin
 
 from fits.middleware import SESSION_KEY
 from fits.models import School
@@ -67,6 +70,35 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["cache"] = f"error: {error.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+class RecordActionView(ScopedViewMixin, ServiceErrorMixin, SingleObjectMixin, View):
+    """Base of the POST-only actions on one record (a transition, an assignment, a comment):
+    fetch it (404 if not visible), validate the small form, call one service, go back to the record.
+
+    Subclasses set `model` and `form_class` and define `act(cleaned_data)`, which calls the service;
+    its ValidationError or PermissionDenied becomes a message on the record's page.
+    """
+
+    narrow_to_current_school = False
+    form_class: type = forms.Form
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        form = self.get_form()
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+        else:
+            try:
+                self.act(form.cleaned_data)
+            except (ValidationError, PermissionDenied) as error:
+                self.report_service_error(error)
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+    def get_form(self) -> forms.Form:
+        return self.form_class(self.request.POST)
 
 
 @require_POST

@@ -5,16 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
-from django.views.generic import DetailView, FormView, View
-from django.views.generic.detail import SingleObjectMixin
+from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from fits import access
 from fits.activity import timeline
-from fits.views import ScopedViewMixin, ServiceErrorMixin
+from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 from incidents import services
 from incidents.filters import IncidentFilterSet
 from incidents.forms import AssignForm, CommentForm, IncidentLogForm, TransitionForm
@@ -112,32 +110,11 @@ class IncidentCreateView(LoginRequiredMixin, ServiceErrorMixin, FormView):
         return redirect(incident)
 
 
-class IncidentActionView(ScopedViewMixin, ServiceErrorMixin, SingleObjectMixin, View):
-    """Base of the POST-only actions on one incident: fetch it (404 if not visible), act, go back.
-
-    Subclasses define `act(cleaned_data)`, which calls one service.
-    """
+class IncidentActionView(RecordActionView):
+    """Base of the POST-only actions on one incident; subclasses define `act(cleaned_data)`."""
 
     model = Incident
-    narrow_to_current_school = False
     form_class: type = TransitionForm
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        form = self.get_form()
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-        else:
-            try:
-                self.act(form.cleaned_data)
-            except (ValidationError, PermissionDenied) as error:
-                self.report_service_error(error)
-        return HttpResponseRedirect(self.object.get_absolute_url())
-
-    def get_form(self):
-        return self.form_class(self.request.POST)
 
 
 class IncidentTransitionView(IncidentActionView):

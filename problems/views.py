@@ -5,17 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect
-from django.views import View
 from django.views.generic import DetailView, FormView
-from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from fits import access
 from fits.activity import timeline
-from fits.views import ScopedViewMixin, ServiceErrorMixin
+from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 from problems import services
 from problems.filters import KnownErrorFilterSet, ProblemFilterSet
 from problems.forms import (
@@ -144,29 +142,11 @@ class ProblemCreateView(LoginRequiredMixin, ServiceErrorMixin, FormView):
         return redirect(problem)
 
 
-class ProblemActionView(ProblemViewMixin, ServiceErrorMixin, SingleObjectMixin, View):
-    """Base of the POST-only actions on one problem: fetch it (404 if not visible), act, go back."""
+class ProblemActionView(ProblemViewMixin, RecordActionView):
+    """Base of the POST-only actions on one problem; subclasses define `act(cleaned_data)`."""
 
     model = Problem
-    narrow_to_current_school = False
     form_class: type = TransitionForm
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        form = self.get_form()
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-        else:
-            try:
-                self.act(form.cleaned_data)
-            except (ValidationError, PermissionDenied) as error:
-                self.report_service_error(error)
-        return HttpResponseRedirect(self.object.get_absolute_url())
-
-    def get_form(self):
-        return self.form_class(self.request.POST)
 
 
 class ProblemTransitionView(ProblemActionView):
