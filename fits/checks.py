@@ -6,7 +6,7 @@ from django.core import checks
 from fits.scoping import SchoolScopedQuerySet
 
 # Models that relate people to schools rather than belonging to one.
-NOT_SCHOOL_OWNED = {"fits.Membership"}
+NOT_SCHOOL_OWNED = {"fits.Membership", "fits.Notification"}  # Notification: scoped to its recipient
 
 
 def _is_history_model(model) -> bool:

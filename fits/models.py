@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -96,6 +97,14 @@ class School(models.Model):
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
     is_active = models.BooleanField(default=True)
+    safeguarding_leads = models.ManyToManyField(
+        "fits.User",
+        blank=True,
+        related_name="safeguarding_lead_for",
+        verbose_name="designated safeguarding leads",
+        help_text="The designated safeguarding lead and deputies: they see safeguarding-flagged incidents "
+        "and are told when one is logged.",
+    )
 
     history = HistoricalRecords()
 
@@ -132,6 +141,14 @@ class PersonManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 
+class EmailFrequency(models.TextChoices):
+    """How a person wants to hear about their tickets by e-mail (in-app notifications always arrive)."""
+
+    EACH = "each", "An e-mail for each update"
+    DAILY = "daily", "One daily digest"
+    NONE = "none", "No e-mail"
+
+
 class User(AbstractUser):
     """A person who signs in: staff, technicians, consultants, administrators."""
 
@@ -139,6 +156,9 @@ class User(AbstractUser):
 
     phone = models.CharField(max_length=30, blank=True)
     job_title = models.CharField(max_length=100, blank=True)
+    email_frequency = models.CharField(
+        "e-mail updates", max_length=10, choices=EmailFrequency.choices, default=EmailFrequency.EACH
+    )
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
@@ -176,6 +196,13 @@ class User(AbstractUser):
         if school_id is None:
             return frozenset()
         return self.school_roles.get(school_id, frozenset())
+
+    @cached_property
+    def safeguarding_school_ids(self) -> frozenset[int]:
+        """Schools where this person may see safeguarding-flagged incidents: as a named lead or as a leader."""
+        named = set(self.safeguarding_lead_for.values_list("pk", flat=True))
+        leading = {school_id for school_id, roles in self.school_roles.items() if Role.SCHOOL_LEADER in roles}
+        return frozenset(named | leading)
 
     @cached_property
     def authority_roles(self) -> list[AuthorityRole]:
@@ -277,3 +304,108 @@ class Activity(SchoolOwned):
 
 # Module-level names of nested choices, for the API schema's enum names (SPECTACULAR_SETTINGS).
 ActivityKind = Activity.Kind
+
+
+# =============================================================================
+# Time spent, attachments and in-app notifications, shared by every process
+# =============================================================================
+
+
+class TimeEntry(SchoolOwned):
+    """Time a person spent on a record (an incident, a request, a change), for workload and the cost of support."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    person = models.ForeignKey(User, on_delete=models.PROTECT, related_name="time_entries")
+    minutes = models.PositiveIntegerField()
+    worked_on = models.DateField(help_text="The day the work was done.")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-worked_on", "-pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="timeentry_record_idx"),
+            models.Index(fields=["person", "worked_on"], name="timeentry_person_idx"),
+        ]
+        verbose_name_plural = "time entries"
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min by {self.person} on {self.worked_on}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A random storage name (never the uploader's), under one folder per school."""
+    import uuid
+
+    return f"attachments/{instance.school_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(SchoolOwned):
+    """A file attached to a record (a screenshot on an incident, an e-mail attachment).
+
+    Stored under a random name outside the static root and served only as a download, after
+    the record's own permission check.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField("file name", max_length=200)
+    media_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    public = models.BooleanField(default=True, help_text="Seen by the person who logged the record.")
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_record_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> NotificationQuerySet:
+        """A person's notifications are theirs alone."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app notification: something happened on a record a person follows."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    event = models.CharField(max_length=30)
+    title = models.CharField(max_length=200)
+    text = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it went out by e-mail, on its own or in a digest."
+    )
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["recipient", "emailed_at"], name="notification_digest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -56,6 +56,75 @@ class SchoolOwned(models.Model):
         abstract = True
 
 
+class SharedScopedQuerySet(SchoolScopedQuerySet):
+    """Rows a school owns, rows its authority shares with all its schools, and rows shared by all.
+
+    For configuration that an authority sets once for its schools and a school may add to:
+    categories, support groups (the LEA support unit works for every school of its authority).
+    """
+
+    def _scope(self, school_ids) -> models.Q:
+        from fits.models import School
+
+        authorities = School.objects.filter(pk__in=school_ids).values("authority_id")
+        return (
+            models.Q(school_id__in=school_ids)
+            | models.Q(school__isnull=True, authority_id__in=authorities)
+            | models.Q(school__isnull=True, authority__isnull=True)
+        )
+
+    def visible_to(self, user: User | Any) -> SharedScopedQuerySet:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(self._scope(user.staff_school_ids if self.staff_only else user.visible_school_ids))
+
+    def of_school(self, school_id: int | None) -> SharedScopedQuerySet:
+        """What applies at one school: its own rows, its authority's and the shared ones."""
+        if school_id is None:
+            return self
+        return self.filter(self._scope([school_id]))
+
+
+class SharedOwned(models.Model):
+    """Base of configuration owned by a school, by an authority for all its schools, or by nobody (all)."""
+
+    school = models.ForeignKey(
+        "fits.School",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Leave empty to share with every school of the authority.",
+    )
+    authority = models.ForeignKey(
+        "fits.Authority",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Leave both empty to share with every school.",
+    )
+
+    school_path = "school"
+
+    objects = models.Manager.from_queryset(SharedScopedQuerySet)()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def scope_label(self) -> str:
+        return str(self.school or self.authority or "All schools")
+
+    def applies_at(self, school) -> bool:
+        """Whether this row is in force at `school` (its own, its authority's or everyone's)."""
+        if self.school_id is not None:
+            return self.school_id == school.pk
+        return self.authority_id is None or self.authority_id == school.authority_id
+
+
 def ensure_same_school(record: models.Model, *related: models.Model | None) -> None:
     """Refuse to link records of two schools (an incident to another school's CI, say)."""
     for other in related:

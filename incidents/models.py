@@ -10,7 +10,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from fits import access
-from fits.scoping import SchoolOwned, SchoolScopedQuerySet
+from fits.scoping import SchoolOwned, SchoolScopedQuerySet, SharedOwned
 from fits.workflow import Transition, Workflow
 
 # =============================================================================
@@ -55,9 +55,136 @@ PRIORITY_MATRIX: dict[tuple[int, int], int] = {
 }
 
 
-def priority_for(impact: int, urgency: int) -> Priority:
-    """The priority the impact x urgency matrix gives."""
+def priority_for(impact: int, urgency: int, *, authority_id: int | None = None) -> Priority:
+    """The priority the impact x urgency matrix gives: the authority's own matrix, else the default."""
+    if authority_id is not None:
+        rule = PriorityRule.objects.filter(authority_id=authority_id, impact=impact, urgency=urgency).first()
+        if rule is not None:
+            return Priority(rule.priority)
     return Priority(PRIORITY_MATRIX[(impact, urgency)])
+
+
+class PriorityRule(models.Model):
+    """One cell of an authority's own impact x urgency matrix (cells it does not set keep the default)."""
+
+    authority = models.ForeignKey("fits.Authority", on_delete=models.CASCADE, related_name="priority_rules")
+    impact = models.PositiveSmallIntegerField(choices=Impact.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "impact", "urgency"], name="priority_rule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        cell = f"{self.get_impact_display()} x {self.get_urgency_display()}"
+        return f"{self.authority}: {cell} = {self.get_priority_display()}"
+
+
+# =============================================================================
+# Categories and support groups (shared by an authority's schools)
+# =============================================================================
+
+
+class TicketKind(models.TextChoices):
+    """The desk works incidents (something is broken) and service requests (please provide) in one queue."""
+
+    INCIDENT = "incident", "Incident"
+    REQUEST = "request", "Service request"
+
+
+class Category(SharedOwned):
+    """What the ticket is about (hardware, network, MIS...), a two-level tree an authority sets for its schools."""
+
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+    name = models.CharField(max_length=80)
+    applies_to = models.CharField(
+        max_length=10, choices=TicketKind.choices, blank=True, help_text="Leave empty for both."
+    )
+    default_group = models.ForeignKey(
+        "incidents.SupportGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="New tickets in this category go to this group's queue.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["parent__name", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+
+class SupportGroup(SharedOwned):
+    """A team that works tickets: the school's ICT team, the LEA support unit, or a supplier.
+
+    A group owned by an authority works tickets of all its schools (escalation to the LEA);
+    a supplier group is told by e-mail and tracked with its own reference.
+    """
+
+    class Kind(models.TextChoices):
+        SCHOOL = "school", "School ICT team"
+        AUTHORITY = "authority", "LEA support unit"
+        SUPPLIER = "supplier", "Supplier"
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SCHOOL)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="support_groups")
+    email = models.EmailField(blank=True, help_text="Escalations to a supplier are sent here.")
+    phone = models.CharField(max_length=30, blank=True)
+    notes = models.TextField(blank=True, help_text="Contract, hours, how to log a call with them.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_external(self) -> bool:
+        return self.kind != self.Kind.SCHOOL
+
+
+# =============================================================================
+# The timetable (lesson impact)
+# =============================================================================
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Lesson(SchoolOwned):
+    """A lesson timetabled in a room each week (from the school's MIS): a fault there now stops teaching."""
+
+    location = models.ForeignKey("cmdb.Location", on_delete=models.CASCADE, related_name="lessons")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+    name = models.CharField(max_length=100, help_text="The class or group, e.g. 9X2 Computing.")
+    teacher = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        indexes = [models.Index(fields=["location", "weekday", "starts"], name="lesson_room_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends__gt=models.F("starts")), name="lesson_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
 
 # =============================================================================
@@ -66,6 +193,7 @@ def priority_for(impact: int, urgency: int) -> Priority:
 
 
 class Status(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", "Awaiting approval"
     NEW = "new", "New"
     ASSIGNED = "assigned", "Assigned"
     IN_PROGRESS = "in_progress", "In progress"
@@ -75,7 +203,44 @@ class Status(models.TextChoices):
     REOPENED = "reopened", "Reopened"
 
 
-OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD, Status.REOPENED)
+class HoldReason(models.TextChoices):
+    """Why work stopped; the SLA clock pauses only while the ticket waits on the caller."""
+
+    AWAITING_CALLER = "awaiting_caller", "Waiting for the caller"
+    AWAITING_SUPPLIER = "awaiting_supplier", "Waiting for a supplier or the LEA"
+    AWAITING_PARTS = "awaiting_parts", "Waiting for parts"
+    SCHEDULED = "scheduled", "Booked for a later visit"
+    AWAITING_CHANGE = "awaiting_change", "Waiting for a change"
+
+
+class ResolutionCode(models.TextChoices):
+    FIXED = "fixed", "Fixed"
+    WORKAROUND = "workaround", "Workaround given"
+    ADVICE = "advice", "Advice or training given"
+    REPLACED = "replaced", "Hardware replaced"
+    NO_FAULT = "no_fault", "No fault found"
+    DUPLICATE = "duplicate", "Duplicate of another ticket"
+    WITHDRAWN = "withdrawn", "Withdrawn by the caller"
+    FULFILLED = "fulfilled", "Request fulfilled"
+    DECLINED = "declined", "Request declined"
+
+
+class Satisfaction(models.IntegerChoices):
+    VERY_POOR = 1, "Very poor"
+    POOR = 2, "Poor"
+    FAIR = 3, "Fair"
+    GOOD = 4, "Good"
+    EXCELLENT = 5, "Excellent"
+
+
+OPEN_STATUSES = (
+    Status.PENDING_APPROVAL,
+    Status.NEW,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.ON_HOLD,
+    Status.REOPENED,
+)
 
 
 class Channel(models.TextChoices):
@@ -109,11 +274,23 @@ def _glance_aggregates(since) -> dict[str, models.Aggregate]:
 
 class IncidentQuerySet(SchoolScopedQuerySet):
     def visible_to(self, user: Any) -> IncidentQuerySet:
-        """Support staff see their schools' incidents; an ICT user sees only the ones they reported."""
+        """Support staff see their schools' tickets; an ICT user sees only the ones they reported.
+
+        Safeguarding-flagged tickets are narrower still: the reporter, the school's safeguarding
+        leads and leaders, and the person assigned (DESIGN.md 4.2: everything starts here, so lists,
+        search, exports and the API all obey it).
+        """
         visible = super().visible_to(user)
         if not user.is_authenticated or user.is_superuser:
             return visible
-        return visible.filter(models.Q(school_id__in=user.staff_school_ids) | models.Q(reporter=user))
+        staff = models.Q(school_id__in=user.staff_school_ids)
+        # Safeguarding-flagged tickets: the named leads, school leaders and whoever works it.
+        may_see_sensitive = (
+            models.Q(safeguarding=False)
+            | models.Q(school_id__in=user.safeguarding_school_ids)
+            | models.Q(assignee=user)
+        )
+        return visible.filter((staff & may_see_sensitive) | models.Q(reporter=user))
 
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -147,11 +324,21 @@ class Incident(SchoolOwned):
     """
 
     reference = models.CharField(max_length=20, editable=False)
+    kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT, editable=False)
     title = models.CharField("summary", max_length=200)
     description = models.TextField(
         help_text="What you expected, what happened, what you have tried, and when it last worked."
     )
-    room = models.CharField(max_length=100, blank=True, help_text="Where the fault is, e.g. IT Suite 2.")
+    location = models.ForeignKey(
+        "cmdb.Location",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name="room",
+        help_text="The room or area, from the school's list of locations.",
+    )
+    room = models.CharField("where exactly", max_length=100, blank=True, help_text="e.g. the desk by the window.")
     ci = models.ForeignKey(
         "cmdb.ConfigurationItem",
         on_delete=models.SET_NULL,
@@ -167,7 +354,18 @@ class Incident(SchoolOwned):
     impact = models.PositiveSmallIntegerField(choices=Impact.choices, default=Impact.LOW)
     urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.MEDIUM)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, editable=False)
+    category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, editable=False)
+    hold_reason = models.CharField(max_length=20, choices=HoldReason.choices, blank=True, editable=False)
+    group = models.ForeignKey(
+        SupportGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name="support group",
+        editable=False,
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -175,9 +373,38 @@ class Incident(SchoolOwned):
         blank=True,
         related_name="assigned_incidents",
     )
+    supplier_reference = models.CharField(
+        max_length=60, blank=True, editable=False, help_text="The supplier's or the LEA's own call number."
+    )
+    # Major incidents: one parent (is_major) gathers the children logged by everyone affected.
+    is_major = models.BooleanField("major incident", default=False, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="major incident",
+        editable=False,
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates", editable=False
+    )
+    safeguarding = models.BooleanField(
+        default=False,
+        help_text="A child-protection concern (e.g. something seen on a screen): only the safeguarding leads, "
+        "school leaders and whoever works it will see this ticket.",
+    )
+    lesson = models.CharField(
+        max_length=150, blank=True, editable=False, help_text="The lesson timetabled in the room when it was logged."
+    )
     resolution = models.TextField(blank=True, editable=False)
+    resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True, editable=False)
+    satisfaction = models.PositiveSmallIntegerField(choices=Satisfaction.choices, null=True, blank=True, editable=False)
+    satisfaction_comment = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -272,6 +499,9 @@ class Incident(SchoolOwned):
             models.Index(fields=["assignee", "status"], name="incident_assignee_idx"),
             models.Index(fields=["reporter", "status"], name="incident_reporter_idx"),
             models.Index(fields=["created_at"], name="incident_created_idx"),
+            models.Index(fields=["group", "status"], name="incident_group_idx"),
+            models.Index(fields=["ci", "created_at"], name="incident_ci_idx"),
+            models.Index(fields=["category", "created_at"], name="incident_category_idx"),
         ]
 
     def __str__(self) -> str:

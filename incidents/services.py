@@ -6,25 +6,52 @@ timeline entry, and queues notifications after commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from fits import access, activity
 from fits.models import Activity, School, User
 from fits.references import next_reference
-from incidents.models import Channel, Incident, Status, priority_for
+from incidents.models import (
+    Category,
+    Channel,
+    Incident,
+    Lesson,
+    Status,
+    TicketKind,
+    Urgency,
+    priority_for,
+)
 
-REFERENCE_PREFIX = "INC"
+REFERENCE_PREFIXES = {TicketKind.INCIDENT: "INC", TicketKind.REQUEST: "REQ"}
 
 
 def _notify(incident: Incident, event: str) -> None:
     from incidents.tasks import incident_notify_task
 
     transaction.on_commit(lambda: incident_notify_task.delay(incident.pk, event))
+
+
+def lesson_now(location, at=None) -> Lesson | None:
+    """The lesson timetabled in the room `location` at `at` (now), if any."""
+    if location is None:
+        return None
+    at = timezone.localtime(at or timezone.now())
+    return (
+        Lesson.objects.filter(
+            location=location,
+            weekday=at.weekday(),
+            starts__lte=at.time(),
+            ends__gt=at.time(),
+        )
+        .order_by("starts")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -40,10 +67,19 @@ def incident_log(
     room: str = "",
     channel: str = Channel.PORTAL,
     ci=None,
+    location=None,
+    category: Category | None = None,
+    safeguarding: bool = False,
+    kind: str = TicketKind.INCIDENT,
+    awaiting_approval: bool = False,
 ) -> Incident:
-    """Log an incident (FITS step 2): the user's incident sheet, or a call the desk takes for them.
+    """Log an incident (FITS step 2) or a service request: the user's sheet, or a call the desk takes for them.
 
-    The priority follows from impact and urgency; the reference is the school's next INC number.
+    The priority follows from impact and urgency (the authority's matrix); a fault in a room
+    where a lesson is timetabled now stops teaching, so its urgency is raised to high. The
+    reference is the school's next INC (or REQ) number; the category's default group gets it.
+    A service request (servicedesk.services.request_log) calls this first, then adds its
+    catalogue item and answers; one that needs approval starts awaiting approval.
     """
     reporter = reporter or logged_by
     access.require(access.can_log_incident, logged_by, school, "You cannot log incidents at this school.")
@@ -55,12 +91,22 @@ def incident_log(
             raise ValidationError({"reporter": f"{reporter} has no role at {school}."})
     if not title.strip():
         raise ValidationError({"title": "Give the incident a short summary."})
-    if ci is not None and ci.school_id != school.pk:
-        raise ValidationError({"ci": f"{ci} belongs to another school."})
+    for name, record in (("ci", ci), ("location", location)):
+        if record is not None and record.school_id != school.pk:
+            raise ValidationError({name: f"{record} belongs to another school."})
+    if category is not None and not category.applies_at(school):
+        raise ValidationError({"category": f"{category} is not a category at {school}."})
+    lesson = lesson_now(location) if kind == TicketKind.INCIDENT else None
+    if lesson is not None:
+        urgency = Urgency.HIGH
     incident = Incident.objects.create(
         school=school,
+        kind=kind,
         ci=ci,
-        reference=next_reference(school_id=school.pk, prefix=REFERENCE_PREFIX),
+        location=location,
+        category=category,
+        group=category.default_group if category else None,
+        reference=next_reference(school_id=school.pk, prefix=REFERENCE_PREFIXES[kind]),
         title=title.strip(),
         description=description.strip(),
         room=room.strip(),
@@ -69,10 +115,16 @@ def incident_log(
         logged_by=logged_by,
         impact=impact,
         urgency=urgency,
-        priority=priority_for(impact, urgency),
+        priority=priority_for(impact, urgency, authority_id=school.authority_id),
+        safeguarding=safeguarding,
+        lesson=str(lesson) if lesson else "",
+        status=Status.PENDING_APPROVAL if awaiting_approval else Status.NEW,
     )
     via = "" if channel == Channel.PORTAL else f" by {Channel(channel).label.lower()}"
-    activity.record(incident, actor=logged_by, kind=Activity.Kind.CREATED, text=f"Logged{via}.")
+    text = f"Logged{via}."
+    if lesson is not None:
+        text += f" Lesson affected: {lesson} (urgency raised to high)."
+    activity.record(incident, actor=logged_by, kind=Activity.Kind.CREATED, text=text)
     _notify(incident, "logged")
     return incident
 
@@ -192,6 +244,46 @@ def incident_close_unconfirmed(*, now=None) -> int:
             _notify(incident, "expire")
             closed += 1
     return closed
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: the tickets it changed, and why each other one was left alone."""
+
+    done: list[Incident] = field(default_factory=list)
+    refused: list[tuple[Incident, str]] = field(default_factory=list)
+
+
+def incident_bulk(*, incidents, actor: User, action: str, **params) -> BulkOutcome:
+    """Apply one action to many tickets, each in its own transaction through the one-ticket services.
+
+    `action` is "assign" (params: assignee), "comment" (text, public) or a lifecycle action of
+    Incident.WORKFLOW (note). A ticket the action does not suit is refused with the reason, and
+    the others go ahead.
+    """
+    outcome = BulkOutcome()
+    for incident in incidents:
+        try:
+            if action == "assign":
+                incident = incident_assign(incident=incident, assignee=params.get("assignee"), actor=actor)
+            elif action == "comment":
+                incident_comment(
+                    incident=incident, author=actor, text=params.get("text", ""), public=params.get("public", True)
+                )
+            else:
+                note = params.get("note", "")
+                incident = incident_transition(incident=incident, action=action, actor=actor, note=note)
+        except (ValidationError, PermissionDenied) as error:
+            outcome.refused.append((incident, _message(error)))
+        else:
+            outcome.done.append(incident)
+    return outcome
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "Not allowed."
 
 
 # =============================================================================

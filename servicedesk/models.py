@@ -11,6 +11,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from fits import access
+from fits.models import ActivityQuerySet
 from fits.scoping import SchoolOwned, SchoolScopedQuerySet
 from fits.workflow import Transition, Workflow
 
@@ -145,3 +146,272 @@ class KnowledgeArticle(SchoolOwned):
     @property
     def is_published(self) -> bool:
         return self.status == ArticleStatus.PUBLISHED
+
+
+# =============================================================================
+# Service catalogue and requests
+# =============================================================================
+
+
+class FieldType(models.TextChoices):
+    """The kinds of question a request form can ask."""
+
+    TEXT = "text", "Short text"
+    TEXTAREA = "textarea", "Paragraph"
+    CHOICE = "choice", "Choice from a list"
+    DATE = "date", "Date"
+    NUMBER = "number", "Number"
+    YES_NO = "yes_no", "Yes or no"
+    EMAIL = "email", "E-mail address"
+
+
+class Approver(models.TextChoices):
+    """Who approves a request type that needs approval (at the request's school)."""
+
+    SCHOOL_LEADER = "school_leader", "A school leader"
+    NETWORK_MANAGER = "network_manager", "The network manager"
+
+
+class RequestTypeQuerySet(SchoolScopedQuerySet):
+    def active(self) -> RequestTypeQuerySet:
+        return self.filter(is_active=True)
+
+
+class RequestType(SchoolOwned):
+    """An item in the school's service catalogue that users can request (a new starter account,
+    a software install, an equipment loan, a room set up for an event).
+
+    `fields` lists the questions its form asks, each {"name", "label", "type" (FieldType),
+    "required", "choices" (for a choice), "help"}; `tasks` lists the fulfilment tasks each
+    request starts with, each {"title", "group" (a support group id, optional)}.
+    """
+
+    name = models.CharField(max_length=100)
+    summary = models.CharField(max_length=300, help_text="What the user gets, in one sentence.")
+    category = models.ForeignKey(
+        "incidents.Category", on_delete=models.SET_NULL, null=True, blank=True, related_name="request_types"
+    )
+    fields = models.JSONField("form fields", default=list, blank=True)
+    tasks = models.JSONField("fulfilment tasks", default=list, blank=True)
+    needs_approval = models.BooleanField(default=False)
+    approver = models.CharField(max_length=20, choices=Approver.choices, blank=True)
+    response_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Target for the first response, in school hours."
+    )
+    fulfil_days = models.PositiveIntegerField(null=True, blank=True, help_text="Target to fulfil, in school days.")
+    staff_only = models.BooleanField(
+        default=False, help_text="Only support staff can request it (e.g. a new starter account)."
+    )
+    is_active = models.BooleanField(default=True)
+
+    objects = RequestTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["school", "name"], name="request_type_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceRequest(SchoolOwned):
+    """The catalogue side of a ticket of kind "request": what was asked for, and the form's answers.
+
+    The ticket itself (reference, status, assignment, timeline) is an incidents.Incident of kind
+    request, so the desk works incidents and requests in one queue with one lifecycle.
+    """
+
+    ticket = models.OneToOneField("incidents.Incident", on_delete=models.CASCADE, related_name="service_request")
+    request_type = models.ForeignKey(RequestType, on_delete=models.PROTECT, related_name="requests")
+    answers = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.request_type}: {self.ticket_id}"
+
+
+class FulfilmentTask(SchoolOwned):
+    """One step of fulfilling a service request (create the account, image the laptop, deliver it)."""
+
+    ticket = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="tasks")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    group = models.ForeignKey(
+        "incidents.SupportGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="fulfilment_tasks"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class Approval(SchoolOwned):
+    """A decision asked of a person about a service request (approve or decline, with a comment)."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    ticket = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.get_decision_display()}"
+
+
+# =============================================================================
+# E-mail intake
+# =============================================================================
+
+
+class UnknownSenderPolicy(models.TextChoices):
+    """What the desk does with mail from an address that matches nobody at the school."""
+
+    HOLD = "hold", "Hold for the desk to accept or discard"
+    CREATE_USER = "create_user", "Create an ICT user for the sender and log the ticket"
+    REJECT = "reject", "Keep the message but log nothing"
+
+
+class Mailbox(SchoolOwned):
+    """The school's support mailbox, polled over IMAP (settings per school)."""
+
+    class Security(models.TextChoices):
+        SSL = "ssl", "SSL/TLS (port 993)"
+        STARTTLS = "starttls", "STARTTLS (port 143)"
+        NONE = "none", "None (loopback or a trusted network only)"
+
+    address = models.EmailField(help_text="The address people write to, e.g. ictsupport@highfield.sch.uk.")
+    host = models.CharField("IMAP server", max_length=200)
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
+    username = models.CharField(max_length=200)
+    password = models.CharField(max_length=200)
+    folder = models.CharField(max_length=100, default="INBOX")
+    unknown_senders = models.CharField(
+        max_length=20, choices=UnknownSenderPolicy.choices, default=UnknownSenderPolicy.HOLD
+    )
+    is_active = models.BooleanField("poll this mailbox", default=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school"], name="mailbox_one_per_school")]
+        verbose_name_plural = "mailboxes"
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class InboundMessage(SchoolOwned):
+    """One e-mail message received for a school, kept raw whatever became of it."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received"
+        CREATED = "created", "Opened a ticket"
+        COMMENTED = "commented", "Added to a ticket"
+        AUTO_REPLY = "auto_reply", "Ignored: auto-reply or bounce"
+        HELD = "held", "Held: unknown sender"
+        REJECTED = "rejected", "Rejected: unknown sender"
+        DISCARDED = "discarded", "Discarded by the desk"
+        DUPLICATE = "duplicate", "Ignored: already received"
+        FAILED = "failed", "Could not be read"
+
+    class Source(models.TextChoices):
+        IMAP = "imap", "IMAP mailbox"
+        PIPE = "pipe", "Mail server pipe"
+        UPLOAD = "upload", "Uploaded"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    raw = models.BinaryField(help_text="The message exactly as received (RFC 822).")
+    message_id = models.CharField(max_length=500, blank=True, db_index=True)
+    sender = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
+    error = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        "incidents.Incident", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages"
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["school", "outcome", "received_at"], name="inbound_outcome_idx")]
+
+    def __str__(self) -> str:
+        return self.subject or self.message_id or f"message {self.pk}"
+
+
+# =============================================================================
+# Notification templates and the workbench's saved filters
+# =============================================================================
+
+
+class NotificationTemplate(SchoolOwned):
+    """A school's own wording for one notification e-mail (the defaults live in templates/)."""
+
+    event = models.CharField(max_length=30)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["event"]
+        constraints = [models.UniqueConstraint(fields=["school", "event"], name="notification_template_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {self.event}"
+
+
+class SavedFilterQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> SavedFilterQuerySet:
+        """A person's saved filters are theirs alone."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class SavedFilter(models.Model):
+    """A named workbench queue a technician built: the query string of the filters they chose."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000, help_text="The filters, as the workbench's query string.")
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SavedFilterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_filter_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -38,7 +38,7 @@ from fits import checks
 from fits.api import ScopedViewSet
 from fits.forms import ScopedForm, ScopedModelForm
 from fits.models import School
-from fits.scoping import SchoolOwned
+from fits.scoping import SchoolOwned, SharedOwned
 from fits.views import ScopedViewMixin
 from tests.helpers.urls import iter_routes
 
@@ -415,8 +415,9 @@ def test_every_school_owned_model_inherits_school_owned():
         if checks._is_history_model(model) or model._meta.label in checks.NOT_SCHOOL_OWNED:
             continue
         school = next((f for f in model._meta.fields if f.name == "school" and f.related_model is School), None)
-        if (hasattr(model, "school_path") or school is not None) and not issubclass(model, SchoolOwned):
-            problems.append(f"{model._meta.label} belongs to a school but does not inherit fits.scoping.SchoolOwned")
+        scoped = issubclass(model, SchoolOwned | SharedOwned)
+        if (hasattr(model, "school_path") or school is not None) and not scoped:
+            problems.append(f"{model._meta.label} belongs to a school but inherits neither SchoolOwned nor SharedOwned")
     assert not problems, "\n".join(problems)
 
 
