@@ -409,3 +409,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationTemplate(SchoolOwned):
+    """A school's own wording for one notification e-mail (the defaults live in templates/notifications/)."""
+
+    event = models.CharField(max_length=30)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["event"]
+        constraints = [models.UniqueConstraint(fields=["school", "event"], name="notification_template_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {self.event}"

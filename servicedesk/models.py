@@ -367,27 +367,8 @@ class InboundMessage(SchoolOwned):
 
 
 # =============================================================================
-# Notification templates and the workbench's saved filters
+# The workbench's saved filters
 # =============================================================================
-
-
-class NotificationTemplate(SchoolOwned):
-    """A school's own wording for one notification e-mail (the defaults live in templates/)."""
-
-    event = models.CharField(max_length=30)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["event"]
-        constraints = [models.UniqueConstraint(fields=["school", "event"], name="notification_template_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.school_id}: {self.event}"
 
 
 class SavedFilterQuerySet(models.QuerySet):
