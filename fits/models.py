@@ -95,6 +95,12 @@ class School(models.Model):
     postcode = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
+    support_email = models.EmailField(
+        "ICT support e-mail",
+        blank=True,
+        help_text="The address users write to for ICT support: notifications are sent from it and replies "
+        "come back to it (its mailbox is polled when one is set up).",
+    )
     website = models.URLField(blank=True)
     is_active = models.BooleanField(default=True)
     safeguarding_leads = models.ManyToManyField(

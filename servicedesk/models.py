@@ -296,14 +296,13 @@ class UnknownSenderPolicy(models.TextChoices):
 
 
 class Mailbox(SchoolOwned):
-    """The school's support mailbox, polled over IMAP (settings per school)."""
+    """The school's support mailbox (School.support_email), polled over IMAP (settings per school)."""
 
     class Security(models.TextChoices):
         SSL = "ssl", "SSL/TLS (port 993)"
         STARTTLS = "starttls", "STARTTLS (port 143)"
         NONE = "none", "None (loopback or a trusted network only)"
 
-    address = models.EmailField(help_text="The address people write to, e.g. ictsupport@highfield.sch.uk.")
     host = models.CharField("IMAP server", max_length=200)
     port = models.PositiveIntegerField(default=993)
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
@@ -322,7 +321,7 @@ class Mailbox(SchoolOwned):
         verbose_name_plural = "mailboxes"
 
     def __str__(self) -> str:
-        return self.address
+        return f"{self.username}@{self.host}"
 
 
 class InboundMessage(SchoolOwned):
