@@ -27,6 +27,13 @@ DEFAULT_SCHEDULES = [
         description="FITS closure: a resolution the caller has not confirmed or disputed within the "
         "grace period (FITS_AUTO_CLOSE_DAYS) is closed.",
     ),
+    Schedule(
+        name="Spot recurring incidents",
+        task="problems.tasks.problem_candidates_spot_task",
+        crontab="40 * * * *",  # at minute 40 of every hour
+        description="Proactive Problem Management: incidents recurring on one CI or in one category "
+        "(each school's threshold) raise a candidate problem for a technician to review.",
+    ),
 ]
 
 

@@ -11,4 +11,6 @@ class ProblemsConfig(AppConfig):
     navigation = [
         NavItem("Problems", "problems:list", icon="bug", visible="can_view_problem"),
         NavItem("Known errors", "problems:known_error_list", icon="book", visible="can_view_problem"),
+        NavItem("Recurring incidents", "problems:candidates", icon="refresh", visible="can_view_problem"),
+        NavItem("Problem report", "problems:report", icon="chart-bar", visible="can_view_problem"),
     ]

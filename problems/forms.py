@@ -86,3 +86,37 @@ class KnownErrorForm(forms.Form):
 
 class CommentForm(forms.Form):
     text = forms.CharField(label="Investigation note", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DismissCandidateForm(forms.Form):
+    note = forms.CharField(label="Why is this not a problem?", max_length=300)
+
+
+class RaiseCandidateForm(forms.Form):
+    title = forms.CharField(label="Summary of the problem", max_length=200, required=False)
+
+
+class ProblemSettingsForm(forms.Form):
+    recurring_incidents = forms.IntegerField(
+        label="Incidents that suggest a problem", min_value=2, max_value=100,
+        help_text="On the same device or service, or in the same category.",
+    )  # fmt: skip
+    recurring_days = forms.IntegerField(label="Within (days)", min_value=1, max_value=365)
+    fix_bands = forms.CharField(
+        label="Fix-time bands (days)",
+        help_text="Upper bounds for the monthly graph, separated by commas, e.g. 7, 28, 90.",
+    )
+
+    def clean_fix_bands(self) -> list[int]:
+        raw = [part.strip() for part in self.cleaned_data["fix_bands"].split(",") if part.strip()]
+        try:
+            bands = sorted({int(part) for part in raw})
+        except ValueError:
+            raise forms.ValidationError("Use whole numbers of days separated by commas, e.g. 7, 28, 90.") from None
+        if not bands or bands[0] < 1 or len(bands) > 6:
+            raise forms.ValidationError("Give between 1 and 6 bands, each at least 1 day.")
+        return bands
+
+
+class ReportMonthForm(forms.Form):
+    month = forms.DateField(input_formats=["%Y-%m"], required=False, widget=forms.DateInput(attrs={"type": "month"}))

@@ -28,6 +28,15 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.LOGGED, Status.INVESTIGATING, Status.KNOWN_ERROR)
 
 
+class Source(models.TextChoices):
+    """Where the problem came from (FITS: incidents, network monitoring, preventative maintenance)."""
+
+    INCIDENTS = "incidents", "Incidents"
+    RECURRING = "recurring", "Recurring incidents spotted"
+    MONITORING = "monitoring", "Monitoring"
+    MAINTENANCE = "maintenance", "Preventative maintenance"
+
+
 class ProblemQuerySet(SchoolScopedQuerySet):
     # Problems are support staff's work: an ICT user's role does not open them.
     staff_only = True
@@ -59,6 +68,13 @@ class Problem(SchoolOwned):
         verbose_name="configuration item",
     )
     incidents = models.ManyToManyField("incidents.Incident", related_name="problems", blank=True, editable=False)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.INCIDENTS)
+    change_reference = models.CharField(
+        "request for change",
+        max_length=30,
+        blank=True,
+        help_text="The RFC that carries the permanent fix (Change Management), e.g. RFC-000012.",
+    )
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_problems")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -190,3 +206,98 @@ class KnownError(SchoolOwned):
 
     def get_absolute_url(self) -> str:
         return reverse("problems:detail", kwargs={"pk": self.problem_id})
+
+
+# =============================================================================
+# Proactive problem spotting and the school's settings
+# =============================================================================
+
+
+class ProblemSettings(SchoolOwned):
+    """A school's rules for Problem Management: when recurring incidents suggest a problem, and the
+    fix-time bands of the monthly report (FITS: "a monthly graph against problem fix-time bands the
+    school sets")."""
+
+    recurring_incidents = models.PositiveSmallIntegerField(
+        default=3, help_text="Incidents on the same CI or in the same category that suggest a problem."
+    )
+    recurring_days = models.PositiveSmallIntegerField(default=14, help_text="...within this many days.")
+    fix_bands = models.JSONField(
+        "fix-time bands (days)",
+        default=list,
+        blank=True,
+        help_text="Upper bounds in days, e.g. [7, 28, 90]: fixed within a week, a month, a term, longer.",
+    )
+
+    DEFAULT_FIX_BANDS = (7, 28, 90)
+
+    class Meta:
+        verbose_name_plural = "problem settings"
+        constraints = [models.UniqueConstraint(fields=["school"], name="problem_settings_one_per_school")]
+
+    def __str__(self) -> str:
+        return f"Problem settings of {self.school_id}"
+
+    @property
+    def bands(self) -> tuple[int, ...]:
+        return tuple(sorted(self.fix_bands)) if self.fix_bands else self.DEFAULT_FIX_BANDS
+
+
+class CandidateStatus(models.TextChoices):
+    OPEN = "open", "To review"
+    RAISED = "raised", "Raised as a problem"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ProblemCandidateQuerySet(SchoolScopedQuerySet):
+    staff_only = True
+
+    def for_list(self) -> ProblemCandidateQuerySet:
+        return self.select_related(
+            "school", "ci", "category", "category__parent", "problem", "decided_by"
+        ).prefetch_related("incidents")
+
+
+class ProblemCandidate(SchoolOwned):
+    """Incidents recurring on one CI or in one category: a possible problem for a technician to review."""
+
+    ci = models.ForeignKey("cmdb.ConfigurationItem", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    category = models.ForeignKey(
+        "incidents.Category", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    incidents = models.ManyToManyField("incidents.Incident", related_name="+")
+    incident_count = models.PositiveIntegerField()
+    window_days = models.PositiveSmallIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=CandidateStatus.choices, default=CandidateStatus.OPEN)
+    problem = models.ForeignKey(Problem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProblemCandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_at", "-pk"]
+        indexes = [models.Index(fields=["school", "status"], name="problem_candidate_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ci__isnull=False) | models.Q(category__isnull=False),
+                name="problem_candidate_has_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_count} incidents on {self.subject} in {self.window_days} days"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('problems:candidates')}?status={self.status}#candidate-{self.pk}"
+
+    @property
+    def subject(self) -> str:
+        return str(self.ci) if self.ci_id else f"category {self.category}"

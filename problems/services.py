@@ -6,18 +6,31 @@ Each is one transaction that checks the permission (fits.access) and writes the 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import timedelta
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from fits import access, activity
 from fits.models import Activity, School, User
 from fits.references import next_reference
 from fits.scoping import ensure_same_school
-from incidents.models import Incident
+from incidents.models import Incident, TicketKind
 from incidents.models import Status as IncidentStatus
-from problems.models import KnownError, Problem, Status
+from problems.models import (
+    OPEN_STATUSES,
+    CandidateStatus,
+    KnownError,
+    Problem,
+    ProblemCandidate,
+    ProblemSettings,
+    Source,
+    Status,
+)
 
 REFERENCE_PREFIX = "PRB"
 
@@ -57,6 +70,7 @@ def problem_log(
     description: str = "",
     ci=None,
     incidents=(),
+    source: str = Source.INCIDENTS,
 ) -> Problem:
     """Open a problem record at `school`, optionally with the incidents that share the cause."""
     access.require(access.can_work_problem, logged_by, school, "You cannot log problems at this school.")
@@ -74,6 +88,7 @@ def problem_log(
         title=title.strip(),
         description=description.strip(),
         logged_by=logged_by,
+        source=source,
     )
     activity.record(problem, actor=logged_by, kind=Activity.Kind.CREATED, text="Logged.")
     for incident in incidents:
@@ -229,3 +244,141 @@ def problem_comment(*, problem: Problem, author: User, text: str) -> Activity:
     entry = activity.record_comment(problem, actor=author, text=text.strip(), public=True)
     _touch(problem)
     return entry
+
+
+# =============================================================================
+# Proactive Problem Management: recurring incidents raise candidate problems
+# =============================================================================
+
+
+def problem_settings_for(school: School) -> ProblemSettings:
+    """The school's settings, or the defaults (unsaved) when it has set none."""
+    return ProblemSettings.objects.filter(school=school).first() or ProblemSettings(school=school)
+
+
+@transaction.atomic
+def problem_settings_save(
+    *, school: School, actor: User, recurring_incidents: int, recurring_days: int, fix_bands: list[int]
+) -> ProblemSettings:
+    access.require(access.can_work_problem, actor, school, "You cannot change Problem Management settings here.")
+    if recurring_incidents < 2:
+        raise ValidationError({"recurring_incidents": "A pattern needs at least 2 incidents."})
+    if not 1 <= recurring_days <= 365:
+        raise ValidationError({"recurring_days": "Choose a window between 1 and 365 days."})
+    bands = sorted(set(fix_bands))
+    if not bands or bands[0] < 1 or len(bands) > 6:
+        raise ValidationError({"fix_bands": "Give between 1 and 6 bands, each a whole number of days from 1."})
+    settings, _ = ProblemSettings.objects.update_or_create(
+        school=school,
+        defaults={"recurring_incidents": recurring_incidents, "recurring_days": recurring_days, "fix_bands": bands},
+    )
+    return settings
+
+
+def _thresholds() -> dict[tuple[int, int], list[int]]:
+    """{(incidents, days): [school ids]}: one group per distinct rule, the defaults for schools with none."""
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    customised = ProblemSettings.objects.filter(school__is_active=True).values_list(
+        "school_id", "recurring_incidents", "recurring_days"
+    )
+    seen = set()
+    for school_id, incidents, days in customised:
+        groups[(incidents, days)].append(school_id)
+        seen.add(school_id)
+    defaults = ProblemSettings()
+    rest = School.objects.filter(is_active=True).exclude(pk__in=seen).values_list("pk", flat=True)
+    groups[(defaults.recurring_incidents, defaults.recurring_days)].extend(rest)
+    return groups
+
+
+def problem_candidates_spot(*, now=None) -> int:
+    """Find incidents recurring on one CI or in one category and raise (or refresh) candidate problems.
+
+    Set-based: per distinct threshold rule, one grouped query per subject (CI, category) counts the
+    incidents of the window that no problem explains yet; only the groups over the threshold come
+    back. A subject with an open problem is left alone, and so is one a technician dismissed within
+    the window. Returns how many candidates were opened or refreshed.
+    """
+    now = now or timezone.now()
+    touched = 0
+    for (threshold, days), school_ids in _thresholds().items():
+        since = now - timedelta(days=days)
+        window = Incident.objects.filter(
+            school_id__in=school_ids,
+            kind=TicketKind.INCIDENT,
+            created_at__gte=since,
+            created_at__lte=now,
+            duplicate_of__isnull=True,
+            problems__isnull=True,
+        )
+        for subject in ("ci", "category"):
+            open_problem = {f"{subject}__problems__status__in": OPEN_STATUSES} if subject == "ci" else None
+            rows = window.filter(**{f"{subject}__isnull": False})
+            if open_problem:
+                rows = rows.exclude(**open_problem)
+            rows = (
+                rows.order_by()
+                .values("school_id", f"{subject}_id")
+                .annotate(n=Count("pk"), first=Min("created_at"), last=Max("created_at"))
+                .filter(n__gte=threshold)
+            )
+            for row in rows:
+                touched += _candidate_upsert(row, subject, window, days, since)
+    return touched
+
+
+@transaction.atomic
+def _candidate_upsert(row: dict, subject: str, window, days: int, since) -> int:
+    key = {"school_id": row["school_id"], f"{subject}_id": row[f"{subject}_id"]}
+    other = "category" if subject == "ci" else "ci"
+    existing = ProblemCandidate.objects.select_for_update().filter(**key, **{f"{other}__isnull": True})
+    if existing.filter(status=CandidateStatus.DISMISSED, decided_at__gte=since).exists():
+        return 0
+    candidate = existing.filter(status=CandidateStatus.OPEN).first()
+    fields = {"incident_count": row["n"], "first_at": row["first"], "last_at": row["last"], "window_days": days}
+    if candidate is None:
+        candidate = ProblemCandidate.objects.create(**key, **fields)
+    elif (candidate.incident_count, candidate.last_at) == (row["n"], row["last"]):
+        return 0
+    else:
+        ProblemCandidate.objects.filter(pk=candidate.pk).update(**fields, updated_at=timezone.now())
+    candidate.incidents.set(window.filter(**key).values_list("pk", flat=True))
+    return 1
+
+
+@transaction.atomic
+def candidate_raise(*, candidate: ProblemCandidate, actor: User, title: str = "") -> Problem:
+    """Turn a candidate into a problem record with its incidents linked."""
+    candidate = ProblemCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != CandidateStatus.OPEN:
+        raise ValidationError(f"This candidate was already {candidate.get_status_display().lower()}.")
+    incidents = list(candidate.incidents.all())
+    problem = problem_log(
+        school=candidate.school,
+        logged_by=actor,
+        title=title.strip() or f"Recurring incidents on {candidate.subject}"[:200],
+        description=f"{candidate.incident_count} incidents on {candidate.subject} within "
+        f"{candidate.window_days} days: " + ", ".join(i.reference for i in incidents),
+        ci=candidate.ci,
+        incidents=incidents,
+        source=Source.RECURRING,
+    )
+    candidate.status, candidate.problem = CandidateStatus.RAISED, problem
+    candidate.decided_by, candidate.decided_at = actor, timezone.now()
+    candidate.save(update_fields=["status", "problem", "decided_by", "decided_at", "updated_at"])
+    return problem
+
+
+@transaction.atomic
+def candidate_dismiss(*, candidate: ProblemCandidate, actor: User, note: str) -> ProblemCandidate:
+    """Not a problem after all (e.g. a new trolley of laptops): stays quiet for its window."""
+    access.require(access.can_work_problem, actor, candidate, "You cannot review candidate problems here.")
+    candidate = ProblemCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != CandidateStatus.OPEN:
+        raise ValidationError(f"This candidate was already {candidate.get_status_display().lower()}.")
+    if not note.strip():
+        raise ValidationError({"note": "Say why this is not a problem, so the next reviewer knows."})
+    candidate.status, candidate.note = CandidateStatus.DISMISSED, note.strip()[:300]
+    candidate.decided_by, candidate.decided_at = actor, timezone.now()
+    candidate.save(update_fields=["status", "note", "decided_by", "decided_at", "updated_at"])
+    return candidate
