@@ -16,7 +16,7 @@ from fits.models import School, User
 from incidents.models import Incident
 from problems import services
 from problems.filters import KnownErrorFilterSet, ProblemFilterSet
-from problems.models import KnownError, Problem
+from problems.models import CandidateStatus, KnownError, Problem, ProblemCandidate
 
 
 class ProblemSerializer(BriefSerializer):
@@ -40,6 +40,8 @@ class ProblemSerializer(BriefSerializer):
             "description",
             "ci",
             "incidents",
+            "source",
+            "change_reference",
             "logged_by",
             "status",
             "status_display",
@@ -212,4 +214,61 @@ class KnownErrorViewSet(ProblemAccessMixin, mixins.ListModelMixin, mixins.Retrie
         return super().get_queryset().for_list()
 
 
-routes = [("problems", ProblemViewSet, "problem"), ("known-errors", KnownErrorViewSet, "known-error")]
+class ProblemCandidateSerializer(BriefSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:problem-candidate-detail")
+    school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    subject = serializers.CharField(read_only=True)
+    incidents = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    problem = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+
+    class Meta:
+        model = ProblemCandidate
+        fields = ("id", "url", "display", "school", "subject", "ci", "category", "incident_count", "window_days",
+                  "first_at", "last_at", "incidents", "status", "problem", "note", "decided_at")  # fmt: skip
+        read_only_fields = fields
+        brief_fields = ("id", "url", "display", "status")
+
+
+class CandidateRaiseSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CandidateDismissSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300)
+
+
+class ProblemCandidateViewSet(ProblemAccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Recurring incidents that may share a cause (`?status=open|raised|dismissed`); raise or dismiss them."""
+
+    queryset = ProblemCandidate.objects.none()
+    serializer_class = ProblemCandidateSerializer
+
+    def get_queryset(self):
+        candidates = super().get_queryset().for_list().order_by("-last_at", "-pk")
+        wanted = self.request.query_params.get("status")
+        return candidates.filter(status=wanted) if wanted in CandidateStatus.values else candidates
+
+    @extend_schema(request=CandidateRaiseSerializer, responses={201: ProblemSerializer})
+    @action(detail=True, methods=["post"], url_path="raise", url_name="raise")
+    def raise_problem(self, request, pk=None, format=None):
+        """Log a problem with the candidate's incidents linked."""
+        payload = CandidateRaiseSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        problem = services.candidate_raise(candidate=self.get_object(), actor=request.user, **payload.validated_data)
+        return Response(ProblemSerializer(problem, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=CandidateDismissSerializer, responses=ProblemCandidateSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None, format=None):
+        payload = CandidateDismissSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        candidate = self.get_object()
+        candidate = services.candidate_dismiss(candidate=candidate, actor=request.user, **payload.validated_data)
+        return Response(self.get_serializer(candidate).data)
+
+
+routes = [
+    ("problems", ProblemViewSet, "problem"),
+    ("known-errors", KnownErrorViewSet, "known-error"),
+    ("problem-candidates", ProblemCandidateViewSet, "problem-candidate"),
+]
