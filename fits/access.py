@@ -80,6 +80,73 @@ can_reopen_incident = can_close_incident
 can_comment_incident = is_administrator | is_reporter | is_desk | is_technician | is_network_manager | is_leader
 # Internal notes are for support staff, never the caller's view.
 can_see_internal_notes = is_administrator | is_school_staff
+# Escalation to the LEA support unit or a supplier, and taking it back, is a technician's call (FITS).
+can_escalate_incident = is_administrator | is_technician
+# Merging duplicate calls and linking a call to a major incident is routing: the desk does it too.
+can_merge_incident = can_route_incident
+# Technicians and the network manager declare a major incident (many users, or a whole service down);
+# the desk and they post its status updates, which go to everyone affected.
+can_declare_major_incident = is_administrator | is_technician
+can_update_major_incident = can_route_incident
+# Time spent is logged by the technical staff who spent it.
+can_log_incident_time = can_work_incident
+
+
+@rules.predicate
+def is_authority_staff(user, authority) -> bool:
+    """A consultant or a member of the support unit of `authority` (an Authority or its pk)."""
+    if not user.is_authenticated or authority is None:
+        return False
+    authority_id = getattr(authority, "pk", authority)
+    return any(role.authority_id == authority_id for role in user.authority_roles)
+
+
+# --- Service desk configuration: categories, support groups, the priority matrix --------
+# Everyone with a support role at the school reads its configuration (obj: the school).
+can_view_service_desk_config = is_administrator | is_school_staff
+# A school's own categories and groups are kept by its network manager (obj: the school).
+can_manage_service_desk_config = is_administrator | is_network_manager
+# What an authority sets for all its schools (shared categories and groups, its priority matrix) is kept
+# by its consultants and support unit (obj: the authority).
+can_manage_authority_config = is_administrator | is_authority_staff
+
+
+@rules.predicate
+def can_manage_shared_config(user, row) -> bool:
+    """Who may change a category or support group: its school's, its authority's keepers; shared by all: admin."""
+    if row is None:
+        return False
+    if row.school_id is not None:
+        return can_manage_service_desk_config.test(user, row.school)
+    if row.authority_id is not None:
+        return can_manage_authority_config.test(user, row.authority_id)
+    return is_administrator.test(user)
+
+
+# --- The caller's side: attachments, safeguarding, the timetable (lesson impact) -----------
+# Whoever may comment on a ticket may attach a screenshot or document to it.
+can_attach_to_incident = can_comment_incident
+
+
+@rules.predicate
+def is_safeguarding_lead(user, obj) -> bool:
+    """A designated safeguarding lead of the school (School.safeguarding_leads), or one of its leaders."""
+    return user.is_authenticated and _school_id(obj) in user.safeguarding_school_ids
+
+
+# Anyone at the school who can see a ticket may raise a safeguarding concern on it; only the leads
+# (and leaders) may decide it is not one.
+can_flag_safeguarding = is_administrator | is_reporter | is_school_staff
+can_unflag_safeguarding = is_administrator | is_safeguarding_lead
+# School leaders name the designated safeguarding leads (obj: the school).
+can_manage_safeguarding = is_administrator | is_leader
+# The timetable comes from the school's MIS: the office (desk), technicians and the network manager keep it.
+can_view_timetable = is_administrator | is_school_staff
+can_manage_timetable = is_administrator | is_desk | is_technician | is_network_manager
+
+# --- Notifications: the network manager and the service desk word the school's e-mails (obj: the school).
+can_edit_notification_templates = is_administrator | is_network_manager | is_desk
+
 # --- Problems (FITS Problem Management): support staff investigate the causes of incidents.
 can_work_problem = is_administrator | is_technician
 can_view_problem = is_administrator | is_school_staff
@@ -87,6 +154,53 @@ can_view_problem = is_administrator | is_school_staff
 # --- Knowledge (Service Desk) -------------------------------------------------
 # The desk, technicians and the network manager write and publish articles; leaders and ICT users read.
 can_write_articles = is_administrator | is_desk | is_technician | is_network_manager
+
+# --- E-mail intake (Service Desk) ---------------------------------------------
+# The support mailbox's settings hold the password of the school's mail: the network manager's.
+can_manage_mailbox = is_administrator | is_network_manager
+# The desk and technicians deal with inbound mail: accept a held message for someone, discard, retry.
+# (Every support role may read the inbound log: InboundMessage.objects.visible_to is for staff only.)
+can_triage_mail = is_administrator | is_desk | is_technician
+
+# --- Service catalogue and requests (Service Desk) ----------------------------
+# The desk, technicians and the network manager keep the school's catalogue (obj: the school or a request type).
+can_manage_catalogue = is_administrator | is_desk | is_technician
+# Support staff (leaders and consultants too) read the catalogue's settings; ICT users see what is on offer.
+can_view_catalogue_settings = is_administrator | is_school_staff
+# Items marked "support staff only" (a new starter account) are requested by staff, not by ICT users.
+can_request_staff_items = is_administrator | is_school_staff
+# Fulfilment tasks (create the account, deliver the laptop) are the desk's and the technicians' work.
+can_fulfil_request = is_administrator | is_desk | is_technician
+# The roles a request type may name as its approver (obj: the school): for menus and home pages.
+may_approve_requests = is_administrator | is_leader | is_network_manager
+
+
+@rules.predicate
+def holds_approver_role(user, ticket) -> bool:
+    """`user` holds, at the ticket's school, the role its request type names as approver."""
+    if not user.is_authenticated:
+        return False
+    request_type = getattr(getattr(ticket, "service_request", None), "request_type", None)
+    role = getattr(request_type, "approver", "")
+    return bool(role) and role in user.roles_at(_school_id(ticket))
+
+
+# A request awaiting approval is decided by the approver its type names, never by the requester themself.
+can_approve_request = ~is_reporter & (is_administrator | holds_approver_role)
+
+
+# --- The workbench (Service Desk) ---------------------------------------------
+# The technicians' and the desk's list of queues: for support staff (obj: the school); ICT users have "My tickets".
+can_use_workbench = is_administrator | is_school_staff
+
+
+@rules.predicate
+def is_owner(user, obj) -> bool:
+    return user.is_authenticated and getattr(obj, "owner_id", None) == user.pk
+
+
+# A saved filter is its owner's alone: nobody else renames, reorders or deletes it (not even an administrator).
+can_manage_saved_filter = is_owner
 
 
 def require(predicate: rules.Predicate, user: Any, obj: Any = None, message: str | None = None) -> None:

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from fits.models import Activity, Authority, AuthorityRole, Membership, School, User
+from fits import notifications
+from fits.models import Activity, Authority, AuthorityRole, Membership, Notification, School, User
 from fits.scoping import scope_choices
 
 # =============================================================================
@@ -205,4 +208,54 @@ class ActivitySerializer(serializers.ModelSerializer):
         fields = ("id", "kind", "kind_display", "actor", "public", "text", "changes", "created_at")
 
 
-routes = [("schools", SchoolViewSet, "school")]
+# =============================================================================
+# Notifications: each person's own
+# =============================================================================
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One in-app notification; `url` is the page of the record it is about."""
+
+    school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ("id", "event", "title", "text", "url", "school", "created_at", "read_at", "emailed_at")
+        read_only_fields = fields
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label="Only the unread ones")
+
+    class Meta:
+        model = Notification
+        fields = ("event", "unread")
+
+
+class NotificationViewSet(ScopedReadOnlyViewSet):
+    """Your notifications (only yours), newest first; `?unread=true` for the ones you have not read."""
+
+    queryset = Notification.objects.none()
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("school")
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None, **kwargs):
+        """Mark the notification read."""
+        notification = notifications.notification_mark_read(notification=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(
+        request=None, responses=inline_serializer("NotificationsMarkedRead", {"marked": serializers.IntegerField()})
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request, **kwargs):
+        """Mark all your notifications read; says how many were unread."""
+        return Response({"marked": notifications.notification_mark_all_read(actor=request.user)})
+
+
+routes = [("schools", SchoolViewSet, "school"), ("notifications", NotificationViewSet, "notification")]

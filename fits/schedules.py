@@ -21,6 +21,13 @@ class Schedule:
 
 DEFAULT_SCHEDULES = [
     Schedule(
+        name="Send the daily notification digests",
+        task="fits.tasks.notification_digest_task",
+        crontab="0 7 * * *",  # at 07:00 every day (crontab.guru: "At 07:00")
+        description="One e-mail to each person who chose a daily digest, with their notifications of the "
+        "last day that have not been e-mailed.",
+    ),
+    Schedule(
         name="Close incidents the caller has not answered",
         task="incidents.tasks.incident_close_unconfirmed_task",
         crontab="15 6 * * *",  # at 06:15 every day (crontab.guru: "At 06:15")
@@ -33,6 +40,13 @@ DEFAULT_SCHEDULES = [
         crontab="40 * * * *",  # at minute 40 of every hour
         description="Proactive Problem Management: incidents recurring on one CI or in one category "
         "(each school's threshold) raise a candidate problem for a technician to review.",
+    ),
+    Schedule(
+        name="Read the support mailboxes",
+        task="servicedesk.tasks.mailboxes_poll_task",
+        crontab="*/2 * * * *",  # every 2 minutes (crontab.guru: "At every 2nd minute")
+        description="E-mail intake: each school's active support mailbox is read over IMAP; new mail opens "
+        "tickets, replies are added to theirs (one task per mailbox, so one failing stops no other).",
     ),
 ]
 

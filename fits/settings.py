@@ -227,6 +227,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FITS Service Desk <servicedesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Notifications of a school with an ICT support address are sent From it (True), or from DEFAULT_FROM_EMAIL
+# with Reply-To it (False: when the mail server may not send as the schools' addresses).
+FITS_EMAIL_FROM_SCHOOL = env.bool("FITS_EMAIL_FROM_SCHOOL", default=True)
 
 # =============================================================================
 # Security

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from fits import api as core_api
 from fits import views as core_views
+from fits.safeguarding_views import SafeguardingLeadsView
 
 
 def build_router() -> DefaultRouter:
@@ -43,7 +44,9 @@ urlpatterns = [
     path("problems/", include("problems.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("inventory/", include("cmdb.inventory.urls")),
+    path("notifications/", include("fits.notification_views")),
     path("school/switch/", core_views.switch_school, name="switch_school"),
+    path("school/safeguarding/", SafeguardingLeadsView.as_view(), name="safeguarding_leads"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -31,6 +31,8 @@ class Transition:
     note_label: str = "Note"
     style: str = "secondary"
     help: str = field(default="", compare=False)
+    # A template of the move's own fields (a hold reason, a resolution code), shown in its form with the note.
+    fields_template: str = field(default="", compare=False)
     # Made by the system as the consequence of another operation (an assignment, a scheduled task),
     # never offered as a button nor accepted as a direct action.
     automatic: bool = False

@@ -7,14 +7,22 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cmdb.models import ConfigurationItem
+from cmdb.models import ConfigurationItem, Location
 from fits import access
 from fits.activity import timeline
 from fits.api import ActivitySerializer, BriefSerializer, ScopedInputSerializer, ScopedViewSet, UserBriefSerializer
 from fits.models import School, User
-from incidents import services
+from incidents import services, work_api
 from incidents.filters import IncidentFilterSet
-from incidents.models import Channel, Impact, Incident, Urgency
+from incidents.models import Category, Channel, HoldReason, Impact, Incident, ResolutionCode, Urgency
+from incidents.portal_api import PortalActions
+from incidents.timetable_api import LessonViewSet
+from incidents.work_api import (
+    CategoryBriefSerializer,
+    IncidentLinkSerializer,
+    IncidentWorkActions,
+    SupportGroupBriefSerializer,
+)
 
 
 class IncidentSerializer(BriefSerializer):
@@ -26,6 +34,12 @@ class IncidentSerializer(BriefSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     priority_display = serializers.CharField(source="get_priority_display", read_only=True)
     actions = serializers.SerializerMethodField(help_text="The lifecycle actions you may take now.")
+    # Groups and escalation, outcomes, time, duplicates and major incidents (incidents/work_api.py).
+    category = CategoryBriefSerializer(read_only=True)
+    group = SupportGroupBriefSerializer(read_only=True)
+    parent = IncidentLinkSerializer(read_only=True, help_text="The major incident this call is part of.")
+    duplicate_of = IncidentLinkSerializer(read_only=True, help_text="The ticket this duplicate was merged into.")
+    time_spent = serializers.SerializerMethodField(help_text="Minutes logged on the ticket.")
 
     class Meta:
         model = Incident
@@ -38,6 +52,8 @@ class IncidentSerializer(BriefSerializer):
             "title",
             "description",
             "room",
+            "location",
+            "lesson",
             "ci",
             "channel",
             "reporter",
@@ -50,6 +66,19 @@ class IncidentSerializer(BriefSerializer):
             "status_display",
             "assignee",
             "resolution",
+            "category",
+            "group",
+            "supplier_reference",
+            "hold_reason",
+            "resolution_code",
+            "is_major",
+            "parent",
+            "duplicate_of",
+            "time_spent",
+            "first_response_at",
+            "safeguarding",
+            "satisfaction",
+            "satisfaction_comment",
             "created_at",
             "updated_at",
             "resolved_at",
@@ -58,6 +87,13 @@ class IncidentSerializer(BriefSerializer):
         )
         read_only_fields = fields
         brief_fields = ("id", "url", "display", "reference", "status", "priority")
+
+    def get_time_spent(self, incident: Incident) -> int:
+        if hasattr(incident, "time_spent"):  # annotated by the viewset's queryset
+            return incident.time_spent
+        user = self.context["request"].user
+        spent = Incident.objects.visible_to(user).filter(pk=incident.pk).with_time_spent().values_list("time_spent")
+        return next(iter(spent), (0,))[0]
 
     def get_actions(self, incident: Incident) -> list[str]:
         request = self.context.get("request")
@@ -78,11 +114,31 @@ class IncidentLogSerializer(ScopedInputSerializer):
     ci = serializers.PrimaryKeyRelatedField(
         queryset=ConfigurationItem.objects.all(), required=False, allow_null=True, help_text="A CMDB item's id."
     )
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(), required=False, allow_null=True, help_text="The room's id (CMDB locations)."
+    )
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    safeguarding = serializers.BooleanField(
+        default=False, help_text="A child-protection concern: only the safeguarding leads and a few others see it."
+    )
 
 
 class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=sorted(Incident.WORKFLOW.actions))
     note = serializers.CharField(required=False, default="", allow_blank=True)
+    hold_reason = serializers.ChoiceField(
+        choices=HoldReason.choices, required=False, default="", allow_blank=True, help_text="Required to hold."
+    )
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required to resolve an incident (a request without one is fulfilled).",
+    )
+    minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=24 * 60, help_text="Time spent, logged on resolve."
+    )
 
 
 class AssignSerializer(ScopedInputSerializer):
@@ -95,7 +151,9 @@ class CommentSerializer(serializers.Serializer):
     public = serializers.BooleanField(default=True)
 
 
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class IncidentViewSet(
+    PortalActions, IncidentWorkActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
     """Incidents you may see: your schools' queues, or the ones you reported.
 
     Log one with POST; move it along its lifecycle with `transition`, route it with `assign`,
@@ -107,7 +165,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     filterset_class = IncidentFilterSet
 
     def get_queryset(self):
-        return super().get_queryset().for_list()
+        related = ("category__parent", "group", "parent", "duplicate_of")
+        return super().get_queryset().for_list().select_related(*related).with_time_spent()
 
     @extend_schema(request=IncidentLogSerializer, responses={201: IncidentSerializer})
     def create(self, request, *args, **kwargs):
@@ -152,4 +211,4 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         return self.get_paginated_response(ActivitySerializer(page, many=True).data)
 
 
-routes = [("incidents", IncidentViewSet, "incident")]
+routes = [("incidents", IncidentViewSet, "incident"), ("lessons", LessonViewSet, "lesson"), *work_api.routes]

@@ -4,7 +4,22 @@ import django_filters
 from django.db.models import Q
 
 from fits.filters import FitsFilterSet, NaturalKeyMultipleChoiceFilter, visible_people, visible_schools
-from incidents.models import OPEN_STATUSES, Channel, Incident, Priority, Status
+from incidents.models import OPEN_STATUSES, Category, Channel, Incident, Priority, Status, SupportGroup
+
+
+def visible_groups(request):
+    return SupportGroup.objects.visible_to(getattr(request, "user", None))
+
+
+def visible_categories(request):
+    return Category.objects.visible_to(getattr(request, "user", None))
+
+
+def visible_majors(request):
+    user = getattr(request, "user", None)
+    if user is None:
+        return Incident.objects.none()
+    return Incident.objects.visible_to(user).filter(is_major=True)
 
 
 class IncidentFilterSet(FitsFilterSet):
@@ -25,6 +40,16 @@ class IncidentFilterSet(FitsFilterSet):
     )
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned")
     reporter_id = django_filters.ModelMultipleChoiceFilter(field_name="reporter", queryset=visible_people)
+    # Groups, categories and major incidents (FK filters in pairs where a natural key exists).
+    group_id = django_filters.ModelMultipleChoiceFilter(field_name="group", queryset=visible_groups, label="Group")
+    my_groups = django_filters.BooleanFilter(method="filter_my_groups", label="In my groups' queues")
+    category_id = django_filters.ModelMultipleChoiceFilter(
+        method="filter_category", queryset=visible_categories, label="Category (and its subcategories)"
+    )
+    is_major = django_filters.BooleanFilter(field_name="is_major", label="Major incidents")
+    parent_id = django_filters.ModelChoiceFilter(
+        field_name="parent", queryset=visible_majors, label="Linked to major incident"
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     ordering = django_filters.OrderingFilter(
@@ -45,6 +70,16 @@ class IncidentFilterSet(FitsFilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(reference__iexact=value) | Q(title__icontains=value) | Q(room__icontains=value))
+
+    def filter_my_groups(self, queryset, name, value):
+        if not value or self.request is None:
+            return queryset
+        return queryset.in_groups_of(self.request.user)
+
+    def filter_category(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(category__in=value) | Q(category__parent__in=value))
 
     def filter_state(self, queryset, name, value):
         if value == "open":

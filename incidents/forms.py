@@ -11,7 +11,7 @@ from fits import access
 from fits.forms import ScopedForm
 from fits.models import User
 from fits.scoping import people_visible_to, schools_visible_to
-from incidents.models import Channel, Impact, Incident, Urgency
+from incidents.models import Channel, HoldReason, Impact, Incident, ResolutionCode, SupportGroup, Urgency
 
 
 class IncidentLogForm(ScopedForm):
@@ -74,10 +74,27 @@ class IncidentLogForm(ScopedForm):
 
 
 class TransitionForm(forms.Form):
+    """A move's note, and the fields some moves need: why it waits (hold), how it was resolved, time spent.
+
+    The service says which are required for which move; the page shows each move only its own fields.
+    """
+
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    hold_reason = forms.ChoiceField(choices=[("", "Choose…"), *HoldReason.choices], required=False)
+    resolution_code = forms.ChoiceField(choices=[("", "Choose…"), *ResolutionCode.choices], required=False)
+    minutes = forms.IntegerField(required=False, min_value=1, max_value=24 * 60, label="Time spent (minutes)")
 
 
 class AssignForm(ScopedForm):
+    """Route a ticket: to one of the school's own support groups, and to a person."""
+
+    group = forms.ModelChoiceField(
+        queryset=SupportGroup.objects.all(),
+        required=False,
+        empty_label="No group",
+        label="Support group",
+        help_text="The team whose queue it is in. The LEA support unit and suppliers: use Escalate.",
+    )
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Unassigned", label="Technician")
     note = forms.CharField(required=False, label="Note for the technician")
 
@@ -87,6 +104,16 @@ class AssignForm(ScopedForm):
             "first_name", "last_name"
         )
         self.fields["assignee"].initial = incident.assignee_id
+        groups = (
+            self.fields["group"]
+            .queryset.of_school(incident.school_id)
+            .filter(kind=SupportGroup.Kind.SCHOOL, is_active=True)
+        )
+        self.fields["group"].queryset = groups
+        self.fields["group"].initial = incident.group_id
+        self.keeps_external_group = incident.group is not None and incident.group.is_external
+        if self.keeps_external_group or not groups.exists():
+            del self.fields["group"]  # escalated (take it back first), or the school has no teams
 
 
 class CommentForm(forms.Form):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from fits import access
-from fits.scoping import SchoolOwned, SchoolScopedQuerySet, SharedOwned
+from fits.scoping import SchoolOwned, SchoolScopedQuerySet, SharedOwned, SharedScopedQuerySet
 from fits.workflow import Transition, Workflow
 
 # =============================================================================
@@ -94,6 +94,12 @@ class TicketKind(models.TextChoices):
     REQUEST = "request", "Service request"
 
 
+class CategoryQuerySet(SharedScopedQuerySet):
+    """Categories are the support staff's way of sorting tickets: callers describe the fault in their words."""
+
+    staff_only = True
+
+
 class Category(SharedOwned):
     """What the ticket is about (hardware, network, MIS...), a two-level tree an authority sets for its schools."""
 
@@ -112,12 +118,20 @@ class Category(SharedOwned):
     )
     is_active = models.BooleanField(default=True)
 
+    objects = models.Manager.from_queryset(CategoryQuerySet)()
+
     class Meta:
         ordering = ["parent__name", "name"]
         verbose_name_plural = "categories"
 
     def __str__(self) -> str:
         return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+
+class SupportGroupQuerySet(SharedScopedQuerySet):
+    """Support groups are support staff's business: an ICT user's role does not open them."""
+
+    staff_only = True
 
 
 class SupportGroup(SharedOwned):
@@ -139,6 +153,8 @@ class SupportGroup(SharedOwned):
     phone = models.CharField(max_length=30, blank=True)
     notes = models.TextField(blank=True, help_text="Contract, hours, how to log a call with them.")
     is_active = models.BooleanField(default=True)
+
+    objects = models.Manager.from_queryset(SupportGroupQuerySet)()
 
     class Meta:
         ordering = ["name"]
@@ -166,6 +182,13 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
+class LessonQuerySet(SchoolScopedQuerySet):
+    """The timetable is support staff's, like the CMDB; an ICT user only hears of the lesson in a room
+    while logging a fault there (incidents.services.lesson_now)."""
+
+    staff_only = True
+
+
 class Lesson(SchoolOwned):
     """A lesson timetabled in a room each week (from the school's MIS): a fault there now stops teaching."""
 
@@ -175,6 +198,8 @@ class Lesson(SchoolOwned):
     ends = models.TimeField()
     name = models.CharField(max_length=100, help_text="The class or group, e.g. 9X2 Computing.")
     teacher = models.CharField(max_length=100, blank=True)
+
+    objects = LessonQuerySet.as_manager()
 
     class Meta:
         ordering = ["weekday", "starts"]
@@ -311,6 +336,34 @@ class IncidentQuerySet(SchoolScopedQuerySet):
         """{value: count} for one field, counted in SQL."""
         return dict(self.order_by().values_list(field).annotate(n=models.Count("pk")).values_list(field, "n"))
 
+    def in_groups_of(self, user: Any) -> IncidentQuerySet:
+        """Tickets in the queue of a group `user` works: one they are named in, or their authority's LEA unit."""
+        from fits.models import AuthorityRole, AuthorityRoleKind
+
+        named = SupportGroup.members.through.objects.filter(user_id=user.pk).values("supportgroup_id")
+        units = AuthorityRole.objects.filter(user_id=user.pk, role=AuthorityRoleKind.SUPPORT).values("authority_id")
+        return self.filter(
+            models.Q(group_id__in=named)
+            | models.Q(group__kind=SupportGroup.Kind.AUTHORITY, group__authority_id__in=units)
+        )
+
+    def with_time_spent(self) -> IncidentQuerySet:
+        """Annotate `time_spent`: the minutes logged on each ticket (fits.TimeEntry), in the same query."""
+        from django.db.models.functions import Coalesce
+
+        from fits.models import TimeEntry
+
+        entries = (
+            TimeEntry.objects.filter(
+                content_type__app_label="incidents", content_type__model="incident", object_id=models.OuterRef("pk")
+            )
+            .order_by()
+            .values("object_id")
+            .annotate(total=models.Sum("minutes"))
+            .values("total")
+        )
+        return self.annotate(time_spent=Coalesce(models.Subquery(entries), 0, output_field=models.IntegerField()))
+
     def for_list(self) -> IncidentQuerySet:
         """What every list of incidents shows, in a fixed number of queries."""
         return self.select_related("school", "reporter", "logged_by", "assignee")
@@ -431,6 +484,7 @@ class Incident(SchoolOwned):
                 access.can_work_incident,
                 note_required=True,
                 note_label="What are you waiting for?",
+                fields_template="incidents/work/hold_fields.html",
             ),
             Transition("resume", "Resume", (Status.ON_HOLD,), Status.IN_PROGRESS, access.can_work_incident),
             Transition(
@@ -442,6 +496,7 @@ class Incident(SchoolOwned):
                 note_required=True,
                 note_label="Resolution: the fix or workaround, in words the user understands",
                 style="success",
+                fields_template="incidents/work/resolve_fields.html",
             ),
             Transition(
                 "close",
@@ -478,6 +533,64 @@ class Incident(SchoolOwned):
                 automatic=True,
                 help="Closed by the daily task when the caller neither confirms nor reopens.",
             ),
+            # Service requests that need approval (servicedesk.services.request_approve / request_decline).
+            Transition(
+                "approve",
+                "Approve",
+                (Status.PENDING_APPROVAL,),
+                Status.NEW,
+                access.can_approve_request,
+                automatic=True,
+                help="The approver agrees: the request joins the queue to be fulfilled.",
+            ),
+            Transition(
+                "decline",
+                "Decline",
+                (Status.PENDING_APPROVAL,),
+                Status.CLOSED,
+                access.can_approve_request,
+                automatic=True,
+                note_required=True,
+                note_label="Why is it declined? The requester is told.",
+                help="The approver refuses: the request is closed as declined and the requester told why.",
+            ),
+            # Escalation, merging (incident_escalate, incident_merge).
+            Transition(
+                "requeue",
+                "Back to a queue",
+                (Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD),
+                Status.NEW,
+                access.can_escalate_incident,
+                automatic=True,
+                help="Escalated to the LEA support unit, or handed back by it: in a group's queue until someone "
+                "takes it.",
+            ),
+            Transition(
+                "await_supplier",
+                "Hand to a supplier",
+                (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED),
+                Status.ON_HOLD,
+                access.can_escalate_incident,
+                automatic=True,
+                help="Escalated to a supplier: on hold, waiting for the supplier, until it is taken back.",
+            ),
+            Transition(
+                "merge",
+                "Merge into another ticket",
+                (
+                    Status.PENDING_APPROVAL,
+                    Status.NEW,
+                    Status.ASSIGNED,
+                    Status.IN_PROGRESS,
+                    Status.ON_HOLD,
+                    Status.REOPENED,
+                    Status.RESOLVED,
+                ),
+                Status.CLOSED,
+                access.can_merge_incident,
+                automatic=True,
+                help="A duplicate call: closed as a duplicate, its caller follows the surviving ticket.",
+            ),
             Transition(
                 "reopen",
                 "Reopen",
@@ -502,6 +615,10 @@ class Incident(SchoolOwned):
             models.Index(fields=["group", "status"], name="incident_group_idx"),
             models.Index(fields=["ci", "created_at"], name="incident_ci_idx"),
             models.Index(fields=["category", "created_at"], name="incident_category_idx"),
+            # The workbench sorts a school's whole history (50,000 tickets) by these: read in order, not sorted.
+            models.Index(fields=["school", "updated_at"], name="incident_school_updated_idx"),
+            models.Index(fields=["school", "created_at"], name="incident_school_created_idx"),
+            models.Index(fields=["school", "priority", "created_at"], name="incident_school_priority_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
-from django.views.generic import DetailView, FormView
+from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from fits import access
 from fits.activity import timeline
-from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
-from incidents import services
+from fits.views import RecordActionView, ScopedViewMixin
+from incidents import portal_views, services, work_views
 from incidents.filters import IncidentFilterSet
-from incidents.forms import AssignForm, CommentForm, IncidentLogForm, TransitionForm
+from incidents.forms import AssignForm, CommentForm, TransitionForm
 from incidents.models import Incident
 from incidents.tables import IncidentTable
 
@@ -52,7 +49,11 @@ class IncidentDetailView(ScopedViewMixin, DetailView):
     template_name = "incidents/incident_detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("school", "reporter", "assignee", "logged_by", "ci")
+        incidents = super().get_queryset()
+        return incidents.select_related(
+            "school", "reporter", "assignee", "logged_by", "ci", "location__parent__parent",
+            "group", "parent", "duplicate_of", "category__parent",
+        )  # fmt: skip
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -69,45 +70,11 @@ class IncidentDetailView(ScopedViewMixin, DetailView):
         )
         if context["can_route"]:
             context["assign_form"] = AssignForm(user=user, incident=incident)
+        # The caller's side: room and lesson, the CI's impact, attachments, confirm and rate, safeguarding.
+        context.update(portal_views.detail_context(incident, user))
+        # The support side: groups and escalation, hold reasons and outcomes, time, duplicates, major incidents.
+        context.update(work_views.work_context(user, incident))
         return context
-
-
-class IncidentCreateView(LoginRequiredMixin, ServiceErrorMixin, FormView):
-    """Log an incident: the user's own, or a call the desk takes for someone else."""
-
-    form_class = IncidentLogForm
-    template_name = "incidents/incident_form.html"
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user, "school": self.request.school}
-
-    def get(self, request, *args, **kwargs):
-        form = self.get_form()
-        if not form.fields["school"].queryset.exists():
-            messages.error(request, "You have no school where you can log incidents.")
-            return redirect("home")
-        return self.render_to_response(self.get_context_data(form=form))
-
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            incident = services.incident_log(
-                school=data["school"],
-                logged_by=self.request.user,
-                reporter=data.get("reporter"),
-                channel=data.get("channel") or "portal",
-                title=data["title"],
-                description=data["description"],
-                room=data["room"],
-                ci=data.get("ci"),
-                impact=data["impact"],
-                urgency=data["urgency"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            self.report_service_error(error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"{incident.reference} logged. We will keep you informed here and by e-mail.")
-        return redirect(incident)
 
 
 class IncidentActionView(RecordActionView):
@@ -121,7 +88,13 @@ class IncidentTransitionView(IncidentActionView):
     def act(self, data):
         action = self.kwargs["action"]
         incident = services.incident_transition(
-            incident=self.object, action=action, actor=self.request.user, note=data["note"]
+            incident=self.object,
+            action=action,
+            actor=self.request.user,
+            note=data["note"],
+            hold_reason=data.get("hold_reason") or "",
+            resolution_code=data.get("resolution_code") or "",
+            minutes=data.get("minutes"),
         )
         messages.success(self.request, f"{incident.reference} is now {incident.get_status_display().lower()}.")
 
@@ -133,8 +106,9 @@ class IncidentAssignView(IncidentActionView):
         return AssignForm(self.request.POST, user=self.request.user, incident=self.object)
 
     def act(self, data):
+        routing = {"group": data["group"]} if "group" in data else {}  # no group field: the ticket keeps its own
         incident = services.incident_assign(
-            incident=self.object, assignee=data["assignee"], actor=self.request.user, note=data["note"]
+            incident=self.object, assignee=data["assignee"], actor=self.request.user, note=data["note"], **routing
         )
         who = incident.assignee or "the unassigned queue"
         messages.success(self.request, f"{incident.reference} assigned to {who}.")

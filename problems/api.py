@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -130,7 +131,9 @@ class ProblemViewSet(ProblemAccessMixin, mixins.ListModelMixin, mixins.RetrieveM
     filterset_class = ProblemFilterSet
 
     def get_queryset(self):
-        return super().get_queryset().for_list().prefetch_related("incidents")
+        # Linked incidents through their own scoping: a safeguarding-flagged one stays hidden.
+        visible = Prefetch("incidents", queryset=Incident.objects.visible_to(self.request.user))
+        return super().get_queryset().for_list().prefetch_related(visible)
 
     @extend_schema(request=ProblemLogSerializer, responses={201: ProblemSerializer})
     def create(self, request, *args, **kwargs):

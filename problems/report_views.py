@@ -8,13 +8,15 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import FormView, ListView, TemplateView
 
 from fits import access
 from fits.views import RecordActionView, ServiceErrorMixin
+from incidents.models import Incident
 from problems import services
 from problems.forms import DismissCandidateForm, ProblemSettingsForm, RaiseCandidateForm, ReportMonthForm
 from problems.models import CandidateStatus, ProblemCandidate, ProblemSettings
@@ -35,7 +37,10 @@ class CandidateListView(ProblemViewMixin, ListView):
         if status not in CandidateStatus.values:
             status = CandidateStatus.OPEN
         self.status = status
-        return super().get_queryset().for_list().filter(status=status).order_by("-last_at", "-pk")
+        # Each candidate's incidents go through their own scoping (safeguarding-flagged ones stay hidden).
+        visible = Prefetch("incidents", queryset=Incident.objects.visible_to(self.request.user))
+        candidates = super().get_queryset().for_list().prefetch_related(None).prefetch_related(visible)
+        return candidates.filter(status=status).order_by("-last_at", "-pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -142,9 +147,16 @@ class ProblemSettingsView(ProblemViewMixin, ServiceErrorMixin, FormView):
         if request.user.is_authenticated and request.school is None:
             messages.info(request, "Choose a school first: each school sets its own rules.")
             return redirect("problems:list")
-        if request.user.is_authenticated and not access.can_work_problem.test(request.user, request.school):
-            raise Http404("Only technicians set Problem Management's rules.")
         return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Support staff read the rules; technicians change them (the service checks again).
+        context["can_edit"] = access.can_work_problem.test(self.request.user, self.request.school)
+        if not context["can_edit"]:
+            for field in context["form"].fields.values():
+                field.disabled = True
+        return context
 
     def get_initial(self):
         current = services.problem_settings_for(self.request.school)

@@ -162,13 +162,11 @@ def problem_transition(*, problem: Problem, action: str, actor: User, note: str 
 
 def _link(problem: Problem, incident: Incident, *, actor: User) -> None:
     problem.incidents.add(incident)
-    activity.record(
-        problem,
-        actor=actor,
-        kind=Activity.Kind.LINK,
-        text=f"Linked incident {incident.reference}: {incident.title}",
-        changes={"incident": [None, incident.reference]},
-    )
+    if incident.safeguarding:  # the problem's timeline is for all support staff: no trace of the concern on it
+        text, reference = "Linked a safeguarding-flagged incident (shown only to those who may see it).", None
+    else:
+        text, reference = f"Linked incident {incident.reference}: {incident.title}", incident.reference
+    activity.record(problem, actor=actor, kind=Activity.Kind.LINK, text=text, changes={"incident": [None, reference]})
 
 
 @transaction.atomic
@@ -198,8 +196,10 @@ def problem_unlink_incident(*, problem: Problem, incident: Incident, actor: User
         problem,
         actor=actor,
         kind=Activity.Kind.LINK,
-        text=f"Unlinked incident {incident.reference}.",
-        changes={"incident": [incident.reference, None]},
+        text="Unlinked a safeguarding-flagged incident."
+        if incident.safeguarding
+        else f"Unlinked incident {incident.reference}.",
+        changes={"incident": [None if incident.safeguarding else incident.reference, None]},
     )
     _touch(problem)
     return problem

@@ -14,6 +14,7 @@ from django_tables2 import SingleTableMixin
 from fits import access
 from fits.activity import timeline
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
+from incidents.models import Incident
 from problems import services
 from problems.filters import KnownErrorFilterSet, ProblemFilterSet
 from problems.forms import (
@@ -98,7 +99,11 @@ class ProblemDetailView(ProblemViewMixin, DetailView):
             timeline=timeline(problem, include_internal=True),
             actions=Problem.WORKFLOW.available(user, problem),
             transition_form=TransitionForm(),
-            linked_incidents=problem.incidents.select_related("assignee").order_by("-created_at"),
+            # Through the incidents' own scoping: a safeguarding-flagged one stays hidden from whoever may not see it.
+            linked_incidents=Incident.objects.visible_to(user)
+            .filter(problems=problem)
+            .select_related("assignee")
+            .order_by("-created_at"),
             known_errors=problem.known_errors.select_related("recorded_by"),
             can_work=can_work,
             can_comment=access.can_view_problem.test(user, problem),

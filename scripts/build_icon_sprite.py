@@ -9,6 +9,12 @@ home alert-triangle alert-circle plus inbox user users building school logout ke
 check checks x clock player-pause player-play refresh message message-circle arrow-right search filter
 chart-bar circle phone mail device-desktop tool flag chevron-down switch-horizontal info-circle book
 eye-off calendar headset user-check clipboard-list hourglass circle-check arrow-back-up bug link pencil
+git-merge arrow-up-right speakerphone alert-octagon category users-group stopwatch table truck-delivery
+building-community
+layout-list keyboard bookmark dots arrow-up arrow-down trash device-floppy
+bell
+shopping-cart thumb-up thumb-down list-details list-check square square-check forms eye
+paperclip download upload
 """.split()
 
 

@@ -10,7 +10,10 @@ from rest_framework.response import Response
 from fits.api import BriefSerializer, ScopedInputSerializer, ScopedViewSet, UserBriefSerializer
 from fits.models import School
 from servicedesk import services
+from servicedesk.catalogue_api import routes as catalogue_routes
+from servicedesk.mail_api import routes as mail_routes
 from servicedesk.models import Audience, KnowledgeArticle
+from servicedesk.workbench_api import routes as workbench_routes
 
 
 class KnowledgeArticleSerializer(BriefSerializer):
@@ -115,3 +118,9 @@ class KnowledgeArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
 
 routes = [("knowledge", KnowledgeArticleViewSet, "knowledge-article")]
+# The workbench: saved filters and queue counts (servicedesk/workbench_api.py).
+routes += workbench_routes
+# E-mail intake: inbound mail, read-only (servicedesk/mail_api.py).
+routes += mail_routes
+# The service catalogue and requests (servicedesk/catalogue_api.py).
+routes += catalogue_routes

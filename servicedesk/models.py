@@ -173,8 +173,27 @@ class Approver(models.TextChoices):
 
 
 class RequestTypeQuerySet(SchoolScopedQuerySet):
+    def visible_to(self, user: Any) -> RequestTypeQuerySet:
+        """Support staff see their schools' whole catalogue; ICT users the items on offer to them
+        (active, and not for support staff only)."""
+        visible = super().visible_to(user)
+        if not user.is_authenticated or user.is_superuser:
+            return visible
+        offered = models.Q(is_active=True, staff_only=False)
+        return visible.filter(models.Q(school_id__in=user.staff_school_ids) | offered)
+
     def active(self) -> RequestTypeQuerySet:
         return self.filter(is_active=True)
+
+    def for_list(self) -> RequestTypeQuerySet:
+        return self.select_related("school", "category", "category__parent")
+
+    def search(self, text: str) -> RequestTypeQuerySet:
+        """Items whose name or summary contains every word of `text`."""
+        matching = self
+        for word in search_words(text):
+            matching = matching.filter(models.Q(name__icontains=word) | models.Q(summary__icontains=word))
+        return matching
 
 
 class RequestType(SchoolOwned):
@@ -214,6 +233,48 @@ class RequestType(SchoolOwned):
         return self.name
 
 
+class TicketPartQuerySet(SchoolScopedQuerySet):
+    """Rows that belong to a ticket (its request, tasks, approvals): seen by whoever sees the ticket,
+    so an ICT user sees those of their own requests only (incidents' visible_to decides)."""
+
+    def visible_to(self, user: Any) -> TicketPartQuerySet:
+        from incidents.models import Incident
+
+        visible = super().visible_to(user)
+        if not user.is_authenticated or user.is_superuser:
+            return visible
+        return visible.filter(ticket__in=Incident.objects.visible_to(user).values("pk"))
+
+
+class ServiceRequestQuerySet(TicketPartQuerySet):
+    def for_list(self) -> ServiceRequestQuerySet:
+        """What every list of requests shows, in a fixed number of queries."""
+        tasks = FulfilmentTask.objects.select_related("assignee", "done_by").order_by("position", "pk")
+        approvals = Approval.objects.select_related("approver").order_by("created_at", "pk")
+        return self.select_related(
+            "school", "request_type", "ticket", "ticket__reporter", "ticket__assignee"
+        ).prefetch_related(
+            models.Prefetch("ticket__tasks", queryset=tasks), models.Prefetch("ticket__approvals", queryset=approvals)
+        )
+
+    def awaiting_decision_by(self, user: Any) -> ServiceRequestQuerySet:
+        """Requests waiting for `user`'s approval: at the schools where they hold the role their type
+        names (an administrator: all of them), never their own."""
+        from incidents.models import Status
+
+        waiting = self.filter(ticket__status=Status.PENDING_APPROVAL)
+        if not user.is_authenticated:
+            return waiting.none()
+        waiting = waiting.exclude(ticket__reporter=user)
+        if user.is_superuser:
+            return waiting
+        mine = models.Q(pk__in=[])
+        for school_id, roles in user.school_roles.items():
+            for role in roles & set(Approver.values):
+                mine |= models.Q(school_id=school_id, request_type__approver=role)
+        return waiting.filter(mine)
+
+
 class ServiceRequest(SchoolOwned):
     """The catalogue side of a ticket of kind "request": what was asked for, and the form's answers.
 
@@ -225,8 +286,13 @@ class ServiceRequest(SchoolOwned):
     request_type = models.ForeignKey(RequestType, on_delete=models.PROTECT, related_name="requests")
     answers = models.JSONField(default=dict, blank=True)
 
+    objects = ServiceRequestQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.request_type}: {self.ticket_id}"
+
+    def get_absolute_url(self) -> str:
+        return self.ticket.get_absolute_url()
 
 
 class FulfilmentTask(SchoolOwned):
@@ -246,6 +312,8 @@ class FulfilmentTask(SchoolOwned):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.CharField(max_length=300, blank=True)
+
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["ticket", "position", "pk"]
@@ -274,6 +342,8 @@ class Approval(SchoolOwned):
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -98,7 +98,9 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
         if state == "assigned":
             incident = services.incident_assign(incident=incident, assignee=tech, actor=tech)
         elif state == "resolved":
-            incident = services.incident_transition(incident=incident, action="resolve", actor=tech, note="Fixed.")
+            incident = services.incident_transition(
+                incident=incident, action="resolve", actor=tech, note="Fixed.", resolution_code="fixed"
+            )
         incidents[key] = incident
     # An inventory from an agent at each school: its computer is named after the school, so a leak shows.
     submissions = {
@@ -109,6 +111,12 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     }  # fmt: skip
     cmdb = cmdb_world(schools, {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]})
     cmdb.update(problems_world(schools, cast, incidents))
+    cmdb.update(service_desk_config_world(schools, cast))
+    cmdb.update(saved_filters_world(cast))
+    cmdb.update(notifications_world(cast, incidents))
+    cmdb.update(mail_world(schools))
+    cmdb.update(requests_world(schools, cast))
+    cmdb.update(portal_world(schools, cast, incidents, cmdb))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
     articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
     return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
@@ -116,6 +124,8 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
 
 
 ARTICLE = "servicedesk.KnowledgeArticle"
+SAVED_FILTER = "servicedesk.SavedFilter"  # a person's own: only its owner sees it (see Sees.saved_filters)
+CANDIDATE = "problems.ProblemCandidate"
 
 
 def knowledge_article(school: School, author: User):
@@ -126,8 +136,141 @@ def knowledge_article(school: School, author: User):
                           body="Press Source.", publish=True)  # fmt: skip
 
 
+NOTIFICATION = "fits.Notification"
+
+
+def notifications_world(cast: dict[str, User], incidents: dict[str, Incident]) -> dict[str, dict[str, Any]]:
+    """At each school, a notification for its technician about one of its incidents (notifications are
+    each person's own: nobody else, not even an administrator, may open it)."""
+    from fits.notifications import notify
+
+    technicians = {"highfield-staff": "tech", "riverside": "tech2", "westfield": "outsider"}
+    records = {}
+    for key, username in technicians.items():
+        (row,) = notify(incidents[key], "commented", [cast[username]], context={"comment": {"text": comment_of(key)}})
+        records[key.split("-")[0]] = row
+    return {NOTIFICATION: records}
+
+
+def saved_filters_world(cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """Each school's technician has two saved workbench filters (the spare one is for the route that deletes)."""
+    from servicedesk.workbench import saved_filter_create
+
+    owners = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {SAVED_FILTER: {}, f"{SAVED_FILTER}:spare": {}}
+    for slug, owner in owners.items():
+        for model, name in ((SAVED_FILTER, "Open"), (f"{SAVED_FILTER}:spare", "Spare")):
+            records[model][slug] = saved_filter_create(owner=owner, name=f"{name} {cmdb_of(slug)}", query="queue=open")
+    return records
+
+
+INBOUND = "servicedesk.InboundMessage"  # support staff's, like the CMDB
+
+# The service catalogue: an item of each school's catalogue and a request for it, seen like its ticket.
+REQUEST_TYPE = "servicedesk.RequestType"
+SERVICE_REQUEST = "servicedesk.ServiceRequest"
+TASK = "servicedesk.FulfilmentTask"
+CATALOGUE_MODELS = (REQUEST_TYPE, SERVICE_REQUEST, TASK)
+
+
+def requests_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school, a catalogue item (and a spare one, for the routes that retire) named after the school,
+    and a request for it with two fulfilment tasks; highfield's is staff's, so the ICT user sees it."""
+    from servicedesk import services as desk
+
+    keepers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    askers = {"highfield": cast["staff"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {REQUEST_TYPE: {}, f"{REQUEST_TYPE}:spare": {}, SERVICE_REQUEST: {}, TASK: {}}
+    for slug, school in schools.items():
+        questions = [{"name": "purpose", "label": "What for?", "type": "text"}]
+        tasks = [f"Charge the laptop at {school.name}", f"Hand it over at {school.name}"]
+        item = desk.request_type_create(school=school, actor=keepers[slug], name=f"Laptop loan at {school.name}",
+                                        summary="A laptop.", fields=questions, tasks=tasks)  # fmt: skip
+        spare = desk.request_type_create(school=school, actor=keepers[slug], name=f"Spare item at {school.name}",
+                                         summary="Spare.")  # fmt: skip
+        asked = desk.request_log(school=school, logged_by=askers[slug], request_type=item, answers={"purpose": "Trip"})
+        records[REQUEST_TYPE][slug], records[f"{REQUEST_TYPE}:spare"][slug] = item, spare
+        records[SERVICE_REQUEST][slug] = asked
+        records[TASK][slug] = asked.ticket.tasks.order_by("position").first()
+    return records
+
+
+def mail_world(schools: dict[str, School]) -> dict[str, dict[str, Any]]:
+    """At each school, e-mail from an unknown sender held for the desk, its subject marked [cmdb:slug]."""
+    from servicedesk.mail import message_ingest
+
+    records = {}
+    for slug, school in schools.items():
+        raw = (
+            f"From: A parent <parent@{slug}.example.com>\r\nSubject: Printer jammed {cmdb_of(slug)}\r\n"
+            f"Message-ID: <held.{slug}@example.com>\r\n\r\nPlease help.\r\n"
+        ).encode()
+        records[slug] = message_ingest(school=school, raw=raw, source="pipe")
+    return {INBOUND: records}
+
+
 def cmdb_of(slug: str) -> str:
     return f"[cmdb:{slug}]"
+
+
+LESSON = "incidents.Lesson"  # the timetable: support staff's, like the CMDB
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_a_temporary_folder(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def portal_world(schools, cast, incidents, cmdb) -> dict[str, dict[str, Any]]:
+    """At each school, two lessons in its [cmdb:slug] room (the spare one for the route that removes), and on
+    every incident a text file attached by its logger, saying the incident's secret (`attachment_pk` on it)."""
+    from datetime import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    keepers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {LESSON: {}, f"{LESSON}:spare": {}}
+    for slug in schools:
+        room, mark = cmdb["cmdb.Location"][slug], cmdb_of(slug)
+        for model, (hour, name) in ((LESSON, (9, "Lesson")), (f"{LESSON}:spare", (10, "Spare lesson"))):
+            records[model][slug] = services.lesson_create(
+                location=room, actor=keepers[slug], weekday=0, starts=time(hour), ends=time(hour, 50),
+                name=f"{name} {mark}",
+            )  # fmt: skip
+    for key, incident in incidents.items():
+        logger = cast[INCIDENTS[key][1]]
+        text = SimpleUploadedFile(f"notes {key}.txt", f"Notes on [secret:{key}]".encode())
+        (attached,) = services.incident_attach(incident=incident, actor=logger, uploads=[text])
+        incident.attachment_pk = attached.pk
+    return records
+
+
+def with_attachment(record: Any) -> dict[str, Any]:
+    return {"pk": record.pk, "attachment": getattr(record, "attachment_pk", 0)}
+
+
+def with_attachment_id(record: Any) -> dict[str, Any]:
+    return {"pk": record.pk, "attachment_id": getattr(record, "attachment_pk", 0)}
+
+
+# The service desk's configuration: categories and support groups (support staff's, like the CMDB).
+# A school's own of each, named so that a leak shows.
+CATEGORY = "incidents.Category"
+GROUP = "incidents.SupportGroup"
+
+
+def service_desk_config_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school its own category and ICT team, with the school's [cmdb:slug] marker."""
+    from incidents.services import category_save, support_group_save
+
+    admin = cast["admin"]
+    records: dict[str, dict[str, Any]] = {CATEGORY: {}, GROUP: {}}
+    for slug, school in schools.items():
+        records[CATEGORY][slug] = category_save(actor=admin, school=school, name=f"Hardware {cmdb_of(slug)}")
+        records[GROUP][slug] = support_group_save(
+            actor=admin, school=school, name=f"Team {cmdb_of(slug)}", kind="school"
+        )
+    return records
 
 
 def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict[str, dict[str, Any]]:
@@ -180,7 +323,10 @@ def problems_world(schools: dict[str, School], cast: dict[str, User], incidents:
     from problems import services as problems
 
     technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
-    records: dict[str, dict[str, Any]] = {"problems.Problem": {}, "problems.KnownError": {}}
+    from incidents.models import Category
+    from problems.models import ProblemCandidate
+
+    records: dict[str, dict[str, Any]] = {"problems.Problem": {}, "problems.KnownError": {}, CANDIDATE: {}}
     for slug, school in schools.items():
         tech, mark = technicians[slug], cmdb_of(slug)
         incident = next(i for key, i in incidents.items() if key.startswith(slug))
@@ -188,6 +334,18 @@ def problems_world(schools: dict[str, School], cast: dict[str, User], incidents:
         problems.problem_comment(problem=problem, author=tech, text=f"Investigating {mark}")
         known = problems.known_error_record(problem=problem, actor=tech, symptom=f"Symptom {mark}", workaround="Wait")
         records["problems.Problem"][slug], records["problems.KnownError"][slug] = problem, known
+        # Recurring incidents in a school's own category (what problem_candidates_spot would find).
+        category = Category.objects.create(school=school, name=f"Category {mark}")
+        candidate = ProblemCandidate.objects.create(
+            school=school,
+            category=category,
+            incident_count=3,
+            window_days=14,
+            first_at=incident.created_at,
+            last_at=incident.created_at,
+        )
+        candidate.incidents.set([incident])
+        records[CANDIDATE][slug] = candidate
     return records
 
 
@@ -202,11 +360,21 @@ class Sees:
     incidents: frozenset[str]
     internal_notes: bool = True
     cmdb: frozenset[str] | None = None  # schools whose CMDB records they see, when not all of `schools`
+    notifications: frozenset[str] = frozenset()  # the schools whose notification in the world is theirs
+    saved_filters: frozenset[str] = frozenset()  # the schools whose saved workbench filters are theirs (owner only)
 
     def keys(self, model: str) -> frozenset[str]:
         cmdb = self.schools if self.cmdb is None else self.cmdb
-        if model.startswith(("cmdb.", "problems.")):  # problems are support staff's, like the CMDB
+        if model == NOTIFICATION:
+            return self.notifications
+        if model.startswith(SAVED_FILTER):
+            return self.saved_filters
+        if model.startswith(("cmdb.", "problems.", INBOUND, LESSON)):  # problems, mail, the timetable: support staff's
             return cmdb
+        if model in (CATEGORY, GROUP):  # the service desk's configuration is support staff's
+            return cmdb
+        if model.startswith(CATALOGUE_MODELS):  # the world's requests are all seen by their askers
+            return self.schools
         return {"fits.School": self.schools, "incidents.Incident": self.incidents, "cmdb.InventorySubmission": cmdb,
                 ARTICLE: self.schools}[model]  # fmt: skip
 
@@ -221,12 +389,22 @@ SEES = {
     "consultant": Sees(BOLTON, HIGHFIELD_STAFF.incidents | RIVERSIDE),
     "leader": HIGHFIELD_STAFF,
     "netmgr": HIGHFIELD_STAFF,
-    "tech": HIGHFIELD_STAFF,
+    "tech": replace(HIGHFIELD_STAFF, notifications=frozenset({"highfield"}), saved_filters=frozenset({"highfield"})),
     "desk": HIGHFIELD_STAFF,
     # An ICT user sees only the incidents they reported, and never the internal notes.
     "staff": Sees(frozenset({"highfield"}), frozenset({"highfield-staff"}), internal_notes=False, cmdb=frozenset()),
-    "tech2": Sees(frozenset({"riverside"}), RIVERSIDE),
-    "outsider": Sees(frozenset({"westfield"}), frozenset({"westfield", "westfield-fixed"})),
+    "tech2": Sees(
+        frozenset({"riverside"}),
+        RIVERSIDE,
+        notifications=frozenset({"riverside"}),
+        saved_filters=frozenset({"riverside"}),
+    ),
+    "outsider": Sees(
+        frozenset({"westfield"}),
+        frozenset({"westfield", "westfield-fixed"}),
+        notifications=frozenset({"westfield"}),
+        saved_filters=frozenset({"westfield"}),
+    ),
 }
 
 
@@ -312,6 +490,11 @@ def log_page_data(school: School, reporter: User | None, title: str) -> dict[str
     }
 
 
+def phone_page_data(school: School, reporter: User | None, title: str) -> dict[str, Any]:
+    return {"school": school.pk, "reporter": reporter.pk if reporter else "", "channel": "phone", "title": title,
+            "impact": 3, "urgency": 3}  # fmt: skip
+
+
 def log_api_data(school: School, reporter: User | None, title: str) -> dict[str, Any]:
     data = {"school": school.slug, "title": title, "description": "Logged through the API."}
     return {**data, "reporter": reporter.pk} if reporter else data
@@ -330,6 +513,19 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:incident-assign": RecordRoute(INCIDENT, method="post", data={"assignee": None}),
     "api:incident-comment": RecordRoute(INCIDENT, method="post", data={"text": "Any news?"}),
     "api:incident-transition": RecordRoute(INCIDENT, method="post", data={"action": "start"}),
+    # Groups and escalation, time, merging, major incidents (incidents/work_views.py, work_api.py)
+    **{f"incidents:{name}": RecordRoute(INCIDENT, method="post") for name in (
+        "escalate", "take_back", "supplier_reference", "log_time", "merge", "declare_major", "link_major",
+        "link_child", "unlink_major", "major_update")},
+    **{f"api:incident-{name}": RecordRoute(INCIDENT, method="post") for name in (
+        "escalate", "take-back", "supplier-reference", "merge", "declare-major", "link-major", "unlink-major",
+        "major-update")},
+    "api:incident-time": RecordRoute(INCIDENT),
+    # The service desk's configuration (incidents/config_views.py): people who may not change a row read it
+    "incidents:category_edit": RecordRoute(CATEGORY),
+    "incidents:group_edit": RecordRoute(GROUP),
+    "api:category-detail": RecordRoute(CATEGORY),
+    "api:support-group-detail": RecordRoute(GROUP),
     "api:school-detail": RecordRoute("fits.School"),
     "inventory:submission_detail": RecordRoute("cmdb.InventorySubmission"),
     "inventory:submission_payload": RecordRoute("cmdb.InventorySubmission"),
@@ -385,17 +581,88 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:problem-known-error": RecordRoute("problems.Problem", method="post",
                                            data={"symptom": "Locked out", "workaround": "Wait"}),
     "api:problem-transition": RecordRoute("problems.Problem", method="post", data={"action": "investigate"}),
+    "problems:candidate_raise": RecordRoute(CANDIDATE, method="post", data={"title": "Recurring"}),
+    "api:problem-candidate-detail": RecordRoute(CANDIDATE),
+    "api:problem-candidate-raise": RecordRoute(CANDIDATE, method="post", data={"title": "Recurring"}),
+    "api:problem-candidate-dismiss": RecordRoute(CANDIDATE, method="post", data={"note": "Not a problem"}),
+    "problems:candidate_dismiss": RecordRoute(CANDIDATE, method="post", data={"note": "Not a problem"}),
     "api:known-error-detail": RecordRoute("problems.KnownError"),
+    "notifications:open": RecordRoute(NOTIFICATION, method="post"),
+    "api:notification-detail": RecordRoute(NOTIFICATION),
+    "api:notification-read": RecordRoute(NOTIFICATION, method="post"),
+    # The wording of a school's e-mails: read by anyone at the school, changed by its network manager and desk.
+    "notifications:template_list": RecordRoute("fits.School", lambda r: {"slug": r.slug}),
+    "notifications:template_edit": RecordRoute("fits.School", lambda r: {"slug": r.slug, "event": "resolved"}),
+    "notifications:template_preview": RecordRoute("fits.School", lambda r: {"slug": r.slug, "event": "resolved"},
+                                                  method="post", data={"subject": "Done", "body": "{{ note }}"}),
+    "notifications:template_reset": RecordRoute("fits.School", lambda r: {"slug": r.slug, "event": "resolved"},
+                                                method="post"),
     "knowledge_detail": RecordRoute(ARTICLE),
     "knowledge_edit": RecordRoute(ARTICLE, method="post", data={}),
     "knowledge_transition": RecordRoute(ARTICLE, lambda r: {"pk": r.pk, "action": "withdraw"}, method="post"),
+    "saved_filter_rename": RecordRoute(SAVED_FILTER, method="post", data={"name": "Renamed"}),
+    "saved_filter_move": RecordRoute(SAVED_FILTER, method="post", data={"position": 1}),
+    "saved_filter_delete": RecordRoute(f"{SAVED_FILTER}:spare", method="post"),
+    "api:saved-filter-detail": RecordRoute(SAVED_FILTER),
+    "api:saved-filter-move": RecordRoute(SAVED_FILTER, method="post", data={"position": 0}),
     "api:knowledge-article-detail": RecordRoute(ARTICLE),
     "api:knowledge-article-transition": RecordRoute(ARTICLE, method="post", data={"action": "withdraw"}),
+    "mail:inbound_detail": RecordRoute(INBOUND),
+    "mail:inbound_raw": RecordRoute(INBOUND),
+    "mail:inbound_accept": RecordRoute(INBOUND, method="post", data={}),  # refused: nobody chosen
+    "mail:inbound_discard": RecordRoute(INBOUND, method="post"),
+    "mail:inbound_retry": RecordRoute(INBOUND, method="post"),  # refused: only failed mail is tried again
+    "api:inbound-message-detail": RecordRoute(INBOUND),
+    "catalogue:request": RecordRoute(REQUEST_TYPE),
+    "catalogue:approve": RecordRoute(SERVICE_REQUEST, method="post", data={"comment": "Fine"}),  # not awaiting: refused
+    "catalogue:decline": RecordRoute(SERVICE_REQUEST, method="post", data={"comment": "No"}),
+    "catalogue:task_add": RecordRoute(SERVICE_REQUEST, method="post", data={"title": "One more step"}),
+    "catalogue:task_complete": RecordRoute(TASK, method="post"),
+    "catalogue:task_reopen": RecordRoute(TASK, method="post"),
+    "catalogue:task_assign": RecordRoute(TASK, method="post", data={"assignee": ""}),
+    "catalogue:type_edit": RecordRoute(REQUEST_TYPE, method="post", data={}),
+    "catalogue:type_retire": RecordRoute(f"{REQUEST_TYPE}:spare", method="post"),
+    "catalogue:type_reinstate": RecordRoute(f"{REQUEST_TYPE}:spare", method="post"),
+    "api:request-type-detail": RecordRoute(REQUEST_TYPE),
+    "api:request-type-retire": RecordRoute(f"{REQUEST_TYPE}:spare", method="post"),
+    "api:request-type-reinstate": RecordRoute(f"{REQUEST_TYPE}:spare", method="post"),
+    "api:service-request-detail": RecordRoute(SERVICE_REQUEST),
+    "api:service-request-approve": RecordRoute(SERVICE_REQUEST, method="post", data={"comment": "Fine"}),
+    "api:service-request-decline": RecordRoute(SERVICE_REQUEST, method="post", data={"comment": "No"}),
+    "api:service-request-add-task": RecordRoute(SERVICE_REQUEST, method="post", data={"title": "One more step"}),
+    "api:fulfilment-task-detail": RecordRoute(TASK),
+    "api:fulfilment-task-complete": RecordRoute(TASK, method="post", data={}),
+    "api:fulfilment-task-reopen": RecordRoute(TASK, method="post", data={}),
+    "api:fulfilment-task-assign": RecordRoute(TASK, method="post", data={"assignee": None}),
+    # The caller's side: confirm (a rating of 9: refused), attachments, the safeguarding flag (unconfirmed: refused).
+    "incidents:confirm": RecordRoute(INCIDENT, method="post", data={"satisfaction": "9"}),
+    "incidents:attach": RecordRoute(INCIDENT, method="post", data={}),
+    "incidents:attachment": RecordRoute(INCIDENT, with_attachment),
+    "incidents:flag_safeguarding": RecordRoute(INCIDENT, method="post", data={"note": "Not confirmed"}),
+    "incidents:unflag_safeguarding": RecordRoute(INCIDENT, method="post", data={}),
+    "api:incident-confirm": RecordRoute(INCIDENT, method="post", data={"satisfaction": 9}),
+    "api:incident-attachments": RecordRoute(INCIDENT),
+    "api:incident-attachment": RecordRoute(INCIDENT, with_attachment_id),
+    # The timetable (support staff's, like the CMDB).
+    "incidents:timetable_room": RecordRoute("cmdb.Location"),
+    "incidents:lesson_create": RecordRoute("cmdb.Location", method="post", data={"name": ""}),
+    "incidents:lesson_edit": RecordRoute(LESSON),
+    "incidents:lesson_delete": RecordRoute(f"{LESSON}:spare", method="post"),
+    "api:lesson-detail": RecordRoute(LESSON),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
     "home": ListRoute(),
     "incidents:list": ListRoute(shows=INCIDENT),
+    # The service desk's configuration: support staff's (404 for anyone else, like the CMDB)
+    "incidents:config": ListRoute(cmdb=True),
+    "incidents:category_list": ListRoute(shows=CATEGORY, cmdb=True),
+    "incidents:category_create": ListRoute(cmdb=True),
+    "incidents:group_list": ListRoute(shows=GROUP, cmdb=True),
+    "incidents:group_create": ListRoute(cmdb=True),
+    "incidents:priority_matrix": ListRoute(cmdb=True),
+    "api:category-list": ListRoute(shows=CATEGORY),
+    "api:support-group-list": ListRoute(shows=GROUP),
     "incidents:create": ListRoute(creates=log_page_data),
     "api:incident-list": ListRoute(shows=INCIDENT, creates=log_api_data),
     "api:school-list": ListRoute(shows="fits.School"),
@@ -423,15 +690,57 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "problems:list": ListRoute(shows="problems.Problem", cmdb=True),
     "problems:create": ListRoute(cmdb=True),
     "problems:known_error_list": ListRoute(shows="problems.KnownError", cmdb=True),
+    "problems:candidates": ListRoute(shows=CANDIDATE, cmdb=True),
+    "api:problem-candidate-list": ListRoute(shows=CANDIDATE, cmdb=True),
+    "problems:report": ListRoute(cmdb=True),
+    "problems:settings": ListRoute(cmdb=True),
     "api:problem-list": ListRoute(shows="problems.Problem", cmdb=True),
     "api:known-error-list": ListRoute(shows="problems.KnownError", cmdb=True),
+    "notifications:list": ListRoute(),  # the person's own (RECORD_ROUTES opens another's: 404)
+    "api:notification-list": ListRoute(),
+    "notifications:templates": ListRoute(),  # the schools whose e-mails the person words
     "knowledge_list": ListRoute(shows=ARTICLE),
     "knowledge_create": ListRoute(),
     "knowledge_suggest": ListRoute(),
     "api:knowledge-article-list": ListRoute(shows=ARTICLE),
+    # The workbench is for support staff (an ICT user is sent home); tests/servicedesk/test_workbench.py checks
+    # which tickets each queue shows. Saved filters are their owner's: the list shows none of anyone else's.
+    "workbench": ListRoute(),
+    "workbench_poll": ListRoute(),
+    "api:workbench-counts-list": ListRoute(),
+    "api:saved-filter-list": ListRoute(),
+    # Inbound mail is support staff's (an ICT user is refused the page, and the API lists nothing for them).
+    "mail:inbound_list": ListRoute(),
+    "mail:mailbox": ListRoute(),  # the network manager's; others are sent elsewhere
+    "api:inbound-message-list": ListRoute(shows=INBOUND),
+    # The service catalogue: what each person may request, their approvals, the editor (support staff's).
+    "catalogue:index": ListRoute(shows=REQUEST_TYPE),
+    "catalogue:approvals": ListRoute(),
+    "catalogue:type_list": ListRoute(),
+    "catalogue:type_create": ListRoute(),
+    "api:request-type-list": ListRoute(shows=REQUEST_TYPE),
+    "api:service-request-list": ListRoute(shows=SERVICE_REQUEST),
+    "api:fulfilment-task-list": ListRoute(shows=TASK),
+    # The portal and the phone form, their lookups (nothing listed until something is typed), my tickets.
+    "incidents:mine": ListRoute(),
+    "incidents:lookup_rooms": ListRoute(),
+    "incidents:lookup_devices": ListRoute(),
+    "incidents:lesson_hint": ListRoute(),
+    "incidents:phone": ListRoute(creates=phone_page_data),
+    "incidents:phone_callers": ListRoute(),
+    "incidents:phone_priority": ListRoute(),
+    "incidents:timetable": ListRoute(cmdb=True),
+    "incidents:timetable_import": ListRoute(cmdb=True),
+    "api:lesson-list": ListRoute(shows=LESSON),
+    "safeguarding_leads": ListRoute(shows="fits.School"),
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
+    "incidents:timetable_import_confirm": NoSchoolData(
+        "imports only a timetable this session previewed, into its school (tests/incidents/test_lessons.py)",
+        method="post",
+    ),
+    "catalogue:type_preview": NoSchoolData("draws the catalogue editor's posted, unsaved questions", method="post"),
     "healthz": NoSchoolData("liveness: the database and cache answer", public=True),
     "login": NoSchoolData("the sign-in form", public=True),
     "logout": NoSchoolData("signs out", method="post", public=True),
@@ -440,10 +749,21 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
     "switch_school": NoSchoolData("takes only a school of the user's (test_switching_school_*)", method="post"),
     "api:token": NoSchoolData("exchanges a password for a token", method="post", public=True),
     "api:me": NoSchoolData("the user's own roles (test_me_shows_only_your_own_schools)"),
+    "notifications:badge": NoSchoolData(
+        "the person's own unread count; 286 (htmx: stop polling) when signed out", public=True
+    ),
+    "notifications:read_all": NoSchoolData("marks the person's own notifications read", method="post"),
+    "api:notification-read-all": NoSchoolData("marks the person's own notifications read", method="post"),
+    "notifications:settings": NoSchoolData("the person's own e-mail setting"),
     "api:schema": NoSchoolData("the OpenAPI description, the same for everyone", public=True),
     "api:docs": NoSchoolData("the browsable docs of the schema", public=True),
     "api:redoc": NoSchoolData("the ReDoc view of the schema", public=True),
     "api:api-root": NoSchoolData("links to the endpoints"),
+    "workbench_bulk": NoSchoolData(
+        "POST only: acts on ticked tickets among those the user may see (tests/servicedesk/test_workbench_bulk.py)",
+        method="post",
+    ),
+    "saved_filter_create": NoSchoolData("POST only: saves a filter set for the user themself", method="post"),
     "cmdb:import_template": NoSchoolData("the import template: a heading row and two made-up example rows"),
     "cmdb:import_confirm": NoSchoolData(
         "imports only a file this session previewed, into the school it was previewed for "
@@ -651,10 +971,13 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     content = body(response)
     if model == INCIDENT:
         return f"[secret:{key}]" in content
-    if model.startswith(("cmdb.", "problems.")):
+    if model.startswith(("cmdb.", "problems.", INBOUND, LESSON)):
         return cmdb_of(key) in content
     if model == ARTICLE:
         return world.articles[key].title in content
+    if model in (SERVICE_REQUEST, TASK):
+        record = world.records(model)[key]
+        return (record.ticket.title if model == SERVICE_REQUEST else record.title) in content
     return world.records(model)[key].name in content
 
 

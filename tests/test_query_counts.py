@@ -58,7 +58,9 @@ class Rows:
                 incident = services.incident_transition(incident=incident, action="start", actor=tech)
                 services.incident_comment(incident=incident, author=tech, text="Looking at it.", public=True)
             if kind in ("resolved", "closed"):
-                incident = services.incident_transition(incident=incident, action="resolve", actor=tech, note="Done.")
+                incident = services.incident_transition(
+                    incident=incident, action="resolve", actor=tech, note="Done.", resolution_code="fixed"
+                )
             if kind == "closed":
                 services.incident_transition(incident=incident, action="close", actor=staff)
             self.logged += 1
@@ -180,6 +182,141 @@ class Rows:
             problems.problem_comment(problem=self.problem, author=tech, text=f"Finding {i}")
             self.problems_logged += 1
 
+    def candidates(self, n: int) -> None:
+        """Candidate problems at highfield, each over a category of its own with two incidents."""
+        from incidents.models import Category
+        from problems.models import ProblemCandidate
+
+        for i in range(ProblemCandidate.objects.count(), n):
+            category = Category.objects.create(school=self.highfield, name=f"Category {i}")
+            incidents = [self.log(self.highfield, by=self.cast["staff"], title=f"Again {i}") for _ in range(2)]
+            candidate = ProblemCandidate.objects.create(school=self.highfield, category=category, incident_count=2,
+                                                        window_days=14, first_at=incidents[0].created_at,
+                                                        last_at=incidents[1].created_at)  # fmt: skip
+            candidate.incidents.set(incidents)
+
+    def saved_filters(self, n: int) -> None:
+        """The workbench filters tech saved (a person's own: the API lists them)."""
+        from servicedesk.models import SavedFilter
+        from servicedesk.workbench import saved_filter_create
+
+        tech = self.cast["tech"]
+        for i in range(SavedFilter.objects.filter(owner=tech).count(), n):
+            saved_filter_create(owner=tech, name=f"Filter {i}", query=f"queue=open&priority={i % 5 + 1}")
+
+    def notifications(self, n: int) -> None:
+        """Notifications of staff and tech about one incident, as its public comments make them."""
+        from fits.models import Notification
+        from fits.notifications import notify
+
+        staff, tech = self.cast["staff"], self.cast["tech"]
+        if getattr(self, "followed", None) is None:
+            self.followed = self.log(self.highfield, by=self.cast["desk"], reporter=staff, title="Followed")
+            services.incident_assign(incident=self.followed, assignee=tech, actor=self.cast["desk"])
+        for i in range(Notification.objects.filter(recipient=staff).count(), n):
+            notify(self.followed, "commented", [staff, tech], context={"comment": {"text": f"Update {i}"}})
+
+    def inbound(self, n: int) -> None:
+        """E-mail received at highfield, cycling through what becomes of it: a ticket opened, mail held for the
+        desk, an auto-reply ignored, a reply added to the first ticket."""
+        from servicedesk.mail import message_ingest
+        from servicedesk.models import InboundMessage
+
+        senders = ["staff@example.sch.uk", "parent@example.com", "staff@example.sch.uk", "tech@example.sch.uk"]
+        for i in range(InboundMessage.objects.count(), n):
+            headers = f"From: {senders[i % 4]}\r\nSubject: {'[INC-000001] ' if i % 4 == 3 else ''}Mail {i}\r\n"
+            headers += "Auto-Submitted: auto-replied\r\n" if i % 4 == 2 else ""
+            raw = f"{headers}Message-ID: <mail.{i}@example.com>\r\n\r\nThe projector in room {i}.\r\n".encode()
+            message_ingest(school=self.highfield, raw=raw, source="pipe")
+
+    def lessons(self, n: int) -> None:
+        """Rooms at highfield with two lessons each (the timetable lists rooms with their week)."""
+        from datetime import time
+
+        from cmdb import services as cmdb
+        from incidents.models import Lesson
+
+        tech = self.cast["tech"]
+        if getattr(self, "timetable_block", None) is None:
+            site = cmdb.location_create(school=self.highfield, actor=tech, kind="site", name="Timetable site")
+            self.timetable_block = cmdb.location_create(school=self.highfield, actor=tech, kind="building",
+                                                        name="Teaching block", parent=site)  # fmt: skip
+        for i in range(Lesson.objects.count() // 2, n):
+            room = cmdb.location_create(school=self.highfield, actor=tech, kind="room", name=f"Classroom {i}",
+                                        parent=self.timetable_block)  # fmt: skip
+            for day in (0, 3):
+                services.lesson_create(location=room, actor=tech, weekday=day, starts=time(9), ends=time(10),
+                                       name=f"Class {i}")  # fmt: skip
+
+    def attachments(self, n: int) -> None:
+        """Files on one incident, attached by its caller and by the technician (some internal)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from fits.models import Attachment
+
+        if self.discussed is None:
+            self.discussed = self.log(self.highfield, by=self.cast["staff"], title="Much discussed")
+        staff, tech = self.cast["staff"], self.cast["tech"]
+        for i in range(Attachment.objects.filter(object_id=self.discussed.pk).count(), n):
+            who, public = (tech, i % 3 != 0) if i % 2 else (staff, True)
+            upload = SimpleUploadedFile(f"screen {i}.txt", f"Error {i}".encode())
+            services.incident_attach(incident=self.discussed, actor=who, uploads=[upload], public=public)
+
+    def request_types(self, n: int) -> None:
+        """Items of highfield's service catalogue, with questions and tasks, some for support staff only."""
+        from servicedesk.models import RequestType
+        from servicedesk.services import request_type_create
+
+        questions = [{"name": "what", "label": "What?", "type": "text"}]
+        for i in range(RequestType.objects.count(), n):
+            request_type_create(school=self.highfield, actor=self.cast["desk"], name=f"Item {i}", summary="Ask.",
+                                fields=questions, tasks=["Do it"], staff_only=i % 3 == 2)  # fmt: skip
+
+    def requests(self, n: int) -> None:
+        """Service requests at highfield from staff, each awaiting the school leader's or the network manager's
+        approval, with two fulfilment tasks."""
+        from servicedesk.models import RequestType, ServiceRequest
+        from servicedesk.services import request_log, request_type_create
+
+        if not RequestType.objects.filter(school=self.highfield).exists():
+            for name, approver in (("Software", "network_manager"), ("Accounts", "school_leader")):
+                request_type_create(school=self.highfield, actor=self.cast["desk"], name=name, summary="Ask.",
+                                    tasks=["Check it", "Do it"], needs_approval=True, approver=approver)  # fmt: skip
+        items = list(RequestType.objects.filter(school=self.highfield).order_by("name"))
+        for i in range(ServiceRequest.objects.count(), n):
+            request_log(school=self.highfield, logged_by=self.cast["staff"], request_type=items[i % 2], answers={})
+
+    def service_desk_config(self, n: int) -> None:
+        """Support groups and categories, at highfield and shared by bolton, through the services: every other group
+        a school team with a member, every other category a subcategory of bolton's with the team as default group."""
+        from incidents.models import Category, SupportGroup
+        from incidents.services import category_save, support_group_save
+
+        admin, tech, bolton, school = self.cast["admin"], self.cast["tech"], self.highfield.authority, self.highfield
+        for i in range(SupportGroup.objects.count(), n):
+            if i % 2:
+                support_group_save(actor=admin, school=school, name=f"Team {i}", kind="school", members=[tech])
+            else:
+                support_group_save(actor=admin, authority=bolton, name=f"Supplier {i}", kind="supplier",
+                                   email="help@example.com")  # fmt: skip
+        team = SupportGroup.objects.filter(kind="school").first()
+        for i in range(Category.objects.count(), n):
+            top = Category.objects.filter(parent=None).order_by("pk").last()
+            if i % 2:
+                category_save(actor=admin, school=school, name=f"Category {i}", parent=top, default_group=team)
+            else:
+                category_save(actor=admin, authority=bolton, name=f"Category {i}")
+
+    def time(self, n: int) -> None:
+        """Time logged on one incident by two people."""
+        from fits.models import TimeEntry
+
+        if self.discussed is None:
+            self.discussed = self.log(self.highfield, by=self.cast["staff"], title="Much discussed")
+        for i in range(TimeEntry.objects.count(), n):
+            person = self.cast["tech"] if i % 2 else self.cast["netmgr"]
+            services.incident_log_time(incident=self.discussed, person=person, minutes=10 + i, note=f"Step {i}")
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "pk" not in route.kwarg_names:
             return {}
@@ -191,6 +328,11 @@ class Rows:
 @pytest.fixture
 def rows(cast, highfield, riverside, log_incident) -> Rows:
     return Rows(cast, highfield, log_incident)
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_a_temporary_folder(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 # =============================================================================
@@ -244,9 +386,45 @@ LISTS: dict[str, Target] = {
     "api:problem-list": Target("problems", CMDB_READERS, budget=12, small=1),
     "api:problem-activity": Target("problems", CMDB_READERS, budget=12, small=1),
     "api:known-error-list": Target("problems", CMDB_READERS, budget=12, small=1),
+    "problems:candidates": Target("candidates", CMDB_READERS, budget=12, small=1),
+    "api:problem-candidate-list": Target("candidates", CMDB_READERS, budget=12, small=1),
+    "problems:report": Target("problems", CMDB_READERS, budget=20, small=1),
     "knowledge_list": Target("articles", ("staff", "tech", "admin"), budget=12, small=1),
     "knowledge_suggest": Target("articles", ("staff", "tech"), budget=10, small=1),
     "api:knowledge-article-list": Target("articles", ("staff", "tech", "admin"), budget=10, small=1),
+    # The service desk's configuration (incidents/config_views.py, work_api.py) and time spent
+    "incidents:category_list": Target(
+        "service_desk_config", ("tech", "netmgr", "consultant", "admin"), budget=12, small=1
+    ),
+    "incidents:group_list": Target(
+        "service_desk_config", ("tech", "netmgr", "consultant", "admin"), budget=12, small=1
+    ),
+    "api:category-list": Target("service_desk_config", ("tech", "consultant", "admin"), budget=10, small=1),
+    "api:support-group-list": Target("service_desk_config", ("tech", "consultant", "admin"), budget=10, small=1),
+    "api:incident-time": Target("time", ("tech", "staff"), budget=10, small=1),
+    "notifications:list": Target("notifications", ("staff", "tech"), budget=11, small=1),
+    "api:notification-list": Target("notifications", ("staff", "tech"), budget=9, small=1),
+    # The workbench: one page of 50 rows, the queue counts in one aggregate (1 vs 60 rows over two pages:
+    # tests/servicedesk/test_workbench.py).
+    "workbench": Target("incidents", ("desk", "tech", "netmgr", "consultant", "admin"), budget=20),
+    "workbench_poll": Target("incidents", ("desk", "tech", "consultant", "admin"), budget=10),
+    "api:workbench-counts-list": Target("incidents", ("tech", "consultant", "admin"), budget=9),
+    "api:saved-filter-list": Target("saved_filters", ("tech",), budget=8, small=1),
+    "mail:inbound_list": Target("inbound", ("desk", "tech", "admin"), budget=13, small=4),
+    "api:inbound-message-list": Target("inbound", ("desk", "tech", "admin"), budget=10, small=4),
+    # The portal, the timetable, attachments, the safeguarding leads.
+    "incidents:mine": Target("incidents", ("staff", "tech"), budget=12),
+    "incidents:timetable": Target("lessons", ("desk", "tech", "consultant", "admin"), budget=12, small=1),
+    "api:lesson-list": Target("lessons", ("desk", "tech", "admin"), budget=9, small=1),
+    "api:incident-attachments": Target("attachments", ("staff", "tech"), budget=10, small=1),
+    "safeguarding_leads": Target("schools", ("consultant", "admin"), budget=10, small=1),
+    # The service catalogue and requests.
+    "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
+    "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
+    "catalogue:approvals": Target("requests", ("leader", "netmgr", "admin"), budget=13, small=2),
+    "api:request-type-list": Target("request_types", ("staff", "desk", "admin"), budget=9, small=1),
+    "api:service-request-list": Target("requests", ("staff", "tech", "leader", "admin"), budget=12, small=2),
+    "api:fulfilment-task-list": Target("requests", ("staff", "tech", "admin"), budget=10, small=2),
 }
 
 NOT_LISTS: dict[str, str] = {
@@ -265,6 +443,45 @@ NOT_LISTS: dict[str, str] = {
     "api:incident-assign": "POST only",
     "api:incident-comment": "POST only",
     "api:incident-transition": "POST only",
+    **dict.fromkeys(
+        [
+            f"incidents:{name}"
+            for name in (
+                "escalate",
+                "take_back",
+                "supplier_reference",
+                "log_time",
+                "merge",
+                "declare_major",
+                "link_major",
+                "link_child",
+                "unlink_major",
+                "major_update",
+            )
+        ]
+        + [
+            f"api:incident-{name}"
+            for name in (
+                "escalate",
+                "take-back",
+                "supplier-reference",
+                "merge",
+                "declare-major",
+                "link-major",
+                "unlink-major",
+                "major-update",
+            )
+        ],
+        "POST only",
+    ),
+    "incidents:config": "a summary: a count and a count by kind",
+    "incidents:category_create": "one form (its choices: the top-level categories, the groups)",
+    "incidents:category_edit": "one form",
+    "incidents:group_create": "one form (its choices: the technicians)",
+    "incidents:group_edit": "one group with its members and its open tickets' count",
+    "incidents:priority_matrix": "a fixed grid of nine cells",
+    "api:category-detail": "one record",
+    "api:support-group-detail": "one record",
     "api:school-detail": "one record",
     "api:token": "POST only",
     "api:schema": "the OpenAPI description",
@@ -312,6 +529,9 @@ NOT_LISTS: dict[str, str] = {
     "api:cmdb-licence-assign": "POST only",
     "api:cmdb-licence-release": "POST only",
     "problems:create": "one form",
+    "problems:settings": "one form (the school's settings)",
+    "problems:candidate_raise": "POST only",
+    "problems:candidate_dismiss": "POST only",
     "problems:detail": "one problem (its timeline grows: measured through api:problem-activity)",
     "problems:assign": "POST only",
     "problems:comment": "POST only",
@@ -326,12 +546,84 @@ NOT_LISTS: dict[str, str] = {
     "api:problem-known-error": "POST only",
     "api:problem-transition": "POST only",
     "api:known-error-detail": "one record",
+    "api:problem-candidate-detail": "one record",
+    "api:problem-candidate-raise": "POST only",
+    "api:problem-candidate-dismiss": "POST only",
     "knowledge_create": "one form",
     "knowledge_detail": "one record",
     "knowledge_edit": "one form",
     "knowledge_transition": "POST only",
     "api:knowledge-article-detail": "one record",
     "api:knowledge-article-transition": "POST only",
+    "notifications:badge": "one count",
+    "notifications:open": "POST only",
+    "notifications:read_all": "POST only",
+    "notifications:settings": "one form",
+    "notifications:templates": "the schools whose e-mails the person words, in one query (or a redirect)",
+    "notifications:template_list": "the fixed list of events, with the school's own wordings in one query",
+    "notifications:template_edit": "one form",
+    "notifications:template_preview": "POST only",
+    "notifications:template_reset": "POST only",
+    "api:notification-detail": "one record",
+    "api:notification-read": "POST only",
+    "api:notification-read-all": "POST only",
+    "workbench_bulk": "POST only",
+    "saved_filter_create": "POST only",
+    "saved_filter_rename": "POST only",
+    "saved_filter_move": "POST only",
+    "saved_filter_delete": "POST only",
+    "api:saved-filter-detail": "one record",
+    "api:saved-filter-move": "POST only",
+    "mail:inbound_detail": "one message (parsed from its raw bytes)",
+    "mail:inbound_raw": "one message's raw bytes, as a download",
+    "mail:inbound_accept": "POST only",
+    "mail:inbound_discard": "POST only",
+    "mail:inbound_retry": "POST only",
+    "mail:mailbox": "one form (and the schools the network manager may choose from, in one query)",
+    "api:inbound-message-detail": "one record",
+    "incidents:lookup_rooms": "at most 12 rooms for what was typed (tests/incidents/test_portal.py counts it)",
+    "incidents:lookup_devices": "at most 12 devices for what was typed (tests/incidents/test_portal.py counts it)",
+    "incidents:lesson_hint": "the one lesson on now in one room",
+    "incidents:phone": "one form",
+    "incidents:phone_callers": "at most 12 people for what was typed, their open tickets in one query",
+    "incidents:phone_priority": "one priority",
+    "incidents:confirm": "POST only",
+    "incidents:attach": "POST only",
+    "incidents:attachment": "one file, as a download",
+    "incidents:flag_safeguarding": "POST only",
+    "incidents:unflag_safeguarding": "POST only",
+    "incidents:timetable_import": "one form (and the preview of one file: tests/incidents/test_lessons.py)",
+    "incidents:timetable_import_confirm": "POST only",
+    "incidents:timetable_room": "one room's week",
+    "incidents:lesson_create": "POST only (GET goes back to the room)",
+    "incidents:lesson_edit": "one form",
+    "incidents:lesson_delete": "POST only",
+    "api:incident-confirm": "POST only",
+    "api:incident-attachment": "one file, as a download",
+    "api:lesson-detail": "one record",
+    "catalogue:request": "one item's form",
+    "catalogue:approve": "POST only",
+    "catalogue:decline": "POST only",
+    "catalogue:task_add": "POST only",
+    "catalogue:task_complete": "POST only",
+    "catalogue:task_reopen": "POST only",
+    "catalogue:task_assign": "POST only",
+    "catalogue:type_create": "one form",
+    "catalogue:type_preview": "POST only: draws the editor's unsaved questions",
+    "catalogue:type_edit": "one form",
+    "catalogue:type_retire": "POST only",
+    "catalogue:type_reinstate": "POST only",
+    "api:request-type-detail": "one record",
+    "api:request-type-retire": "POST only",
+    "api:request-type-reinstate": "POST only",
+    "api:service-request-detail": "one record",
+    "api:service-request-approve": "POST only",
+    "api:service-request-decline": "POST only",
+    "api:service-request-add-task": "POST only",
+    "api:fulfilment-task-detail": "one record",
+    "api:fulfilment-task-complete": "POST only",
+    "api:fulfilment-task-reopen": "POST only",
+    "api:fulfilment-task-assign": "POST only",
 }
 
 

@@ -22,6 +22,7 @@ def icon(name: str, css: str = "") -> str:
 
 
 STATUS_COLOURS = {
+    "pending_approval": "purple",
     "new": "blue",
     "assigned": "azure",
     "in_progress": "indigo",
@@ -64,6 +65,16 @@ def duration(value) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
+
+
+@register.filter
+def minutes(value) -> str:
+    """A number of minutes of work in words: "1 h 30 min", "45 min"."""
+    if value in (None, ""):
+        return ""
+    from datetime import timedelta
+
+    return duration(timedelta(minutes=int(value)))
 
 
 @register.filter

@@ -78,7 +78,8 @@ def test_incident_journey_from_logging_to_closing(
     # --- The technician finds it in the queue, takes it, comments and resolves it --------------
     bench = sign_in("tech")
     expect(bench.get_by_role("heading", level=1)).to_have_text("My queue")
-    bench.get_by_role("navigation", name="FITS processes and functions").get_by_role("link", name="Incidents").click()
+    processes = bench.get_by_role("navigation", name="FITS processes and functions")
+    processes.get_by_role("link", name="Incidents", exact=True).click()
     expect(bench.get_by_role("heading", level=1)).to_have_text("Incidents")
     queue = bench.locator("table")
     expect(queue).to_contain_text("Printer in the office out of toner")
@@ -109,6 +110,7 @@ def test_incident_journey_from_logging_to_closing(
 
     bench.get_by_role("button", name=re.compile(r"^Resolve")).first.click()  # opens the resolution note
     resolve_form = bench.locator("#action-resolve")
+    resolve_form.get_by_label("Outcome").select_option("fixed")
     resolve_form.get_by_label("Resolution").fill(RESOLUTION)
     resolve_form.get_by_role("button", name="Resolve", exact=True).click()
     expect(header(bench)).to_contain_text("Resolved")
@@ -186,7 +188,7 @@ def test_phone_width_pages_fit_without_sideways_scrolling(
     menu = page.get_by_role("navigation", name="FITS processes and functions")
     expect(menu).to_be_hidden()
     page.get_by_role("button", name="Show or hide the menu").click()
-    expect(menu.get_by_role("link", name="Incidents")).to_be_visible()
+    expect(menu.get_by_role("link", name="Incidents", exact=True)).to_be_visible()
     screenshot(page, "phone-staff-menu")
     page.get_by_role("button", name="Show or hide the menu").click()
     expect(menu).to_be_hidden()

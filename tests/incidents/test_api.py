@@ -80,7 +80,9 @@ def test_retrieve(incident, api_for, tech, staff, highfield):
 
 
 def test_actions_are_the_moves_you_may_make(incident, api_for, staff, tech):
-    resolved = services.incident_transition(incident=incident, action="resolve", actor=tech, note="Fixed.")
+    resolved = services.incident_transition(
+        incident=incident, action="resolve", actor=tech, note="Fixed.", resolution_code="fixed"
+    )
     assert sorted(api_for(staff).get(f"/api/incidents/{resolved.pk}/").json()["actions"]) == ["close", "reopen"]
 
 
@@ -189,7 +191,9 @@ def test_transition(incident, tech, api_for):
 
 def test_resolve_with_a_note(incident, tech, api_for):
     response = api_for(tech).post(
-        f"/api/incidents/{incident.pk}/transition/", {"action": "resolve", "note": "New lamp."}, format="json"
+        f"/api/incidents/{incident.pk}/transition/",
+        {"action": "resolve", "note": "New lamp.", "resolution_code": "replaced"},
+        format="json",
     )
     assert (response.json()["status"], response.json()["resolution"]) == ("resolved", "New lamp.")
 
@@ -225,7 +229,9 @@ def test_transition_by_the_wrong_person_is_403(incident, staff, api_for):
 
 
 def test_the_caller_closes_through_the_api(incident, staff, tech, api_for):
-    services.incident_transition(incident=incident, action="resolve", actor=tech, note="Fixed.")
+    services.incident_transition(
+        incident=incident, action="resolve", actor=tech, note="Fixed.", resolution_code="fixed"
+    )
     response = api_for(staff).post(f"/api/incidents/{incident.pk}/transition/", {"action": "close"})
     assert response.status_code == 200
     assert response.json()["status"] == "closed"
@@ -305,12 +311,14 @@ def test_activity_hides_internal_notes_from_the_caller(incident, staff, tech, ap
 def test_activity_records_each_step(incident, tech, api_for):
     client = api_for(tech)
     client.post(f"/api/incidents/{incident.pk}/transition/", {"action": "start"})
-    client.post(f"/api/incidents/{incident.pk}/transition/", {"action": "resolve", "note": "Fixed."})
+    client.post(
+        f"/api/incidents/{incident.pk}/transition/", {"action": "resolve", "note": "Fixed.", "resolution_code": "fixed"}
+    )
     entries = client.get(f"/api/incidents/{incident.pk}/activity/").json()["results"]
     assert [(e["kind"], e["changes"]) for e in entries] == [
         ("created", {}),
         ("status", {"status": ["new", "in_progress"]}),
-        ("status", {"status": ["in_progress", "resolved"]}),
+        ("status", {"status": ["in_progress", "resolved"], "resolution_code": "fixed", "reason": "Fixed"}),
     ]
 
 

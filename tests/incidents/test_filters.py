@@ -30,8 +30,12 @@ def queue(highfield, riverside, cast, log_incident):
     }
     services.incident_assign(incident=made["printer"], assignee=tech, actor=desk)
     services.incident_transition(incident=made["wifi"], action="start", actor=netmgr)
-    services.incident_transition(incident=made["trolley"], action="resolve", actor=tech, note="New fuse.")
-    closed = services.incident_transition(incident=made["login"], action="resolve", actor=tech, note="Unlocked.")
+    services.incident_transition(
+        incident=made["trolley"], action="resolve", actor=tech, note="New fuse.", resolution_code="fixed"
+    )
+    closed = services.incident_transition(
+        incident=made["login"], action="resolve", actor=tech, note="Unlocked.", resolution_code="fixed"
+    )
     services.incident_transition(incident=closed, action="close", actor=staff)
     return {name: Incident.objects.get(pk=incident.pk) for name, incident in made.items()}
 

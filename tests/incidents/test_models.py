@@ -69,14 +69,28 @@ def test_the_lifecycle_table():
             ("Reopened", "Assign", "Assigned"),
             ("Assigned", "Return to the queue", "New"),  # incident_assign(assignee=None)
             ("Resolved", "Close unconfirmed", "Closed"),  # incident_close_unconfirmed
+            ("Awaiting approval", "Approve", "New"),  # servicedesk request_approve
+            ("Awaiting approval", "Decline", "Closed"),  # servicedesk request_decline
+            # incident_escalate to the LEA support unit (or incident_take_back by the unit): in a queue again
+            ("Assigned", "Back to a queue", "New"),
+            ("In progress", "Back to a queue", "New"),
+            ("On hold", "Back to a queue", "New"),
+            # incident_escalate to a supplier: on hold, waiting for the supplier
+            ("New", "Hand to a supplier", "On hold"),
+            ("Assigned", "Hand to a supplier", "On hold"),
+            ("In progress", "Hand to a supplier", "On hold"),
+            ("Reopened", "Hand to a supplier", "On hold"),
+            # incident_merge: a duplicate is closed
+            *[(status, "Merge into another ticket", "Closed") for status in
+              ("Awaiting approval", "New", "Assigned", "In progress", "On hold", "Reopened", "Resolved")],
         ]
-    )
+    )  # fmt: skip
 
 
 def test_the_actions_a_person_may_ask_for():
     assert sorted(Incident.WORKFLOW.actions) == ["close", "hold", "reopen", "resolve", "resume", "start"]
     automatic = {name for name, t in Incident.WORKFLOW.transitions.items() if t.automatic}
-    assert automatic == {"assign", "unassign", "expire"}
+    assert automatic == {"assign", "unassign", "expire", "approve", "decline", "requeue", "await_supplier", "merge"}
 
 
 def test_closed_is_the_end_of_the_line():
@@ -85,7 +99,7 @@ def test_closed_is_the_end_of_the_line():
 
 def test_notes_are_required_where_the_caller_or_the_record_needs_words():
     needs_note = {t.name for t in Incident.WORKFLOW.transitions.values() if t.note_required}
-    assert needs_note == {"hold", "resolve", "reopen"}
+    assert needs_note == {"hold", "resolve", "reopen", "decline"}
 
 
 def test_status_and_priority_are_not_editable_in_forms():
@@ -130,7 +144,7 @@ def test_open_and_unassigned(highfield, tech, desk, staff, log_incident):
     new = log_incident(highfield, by=staff)
     assigned = services.incident_assign(incident=log_incident(highfield, by=staff), assignee=tech, actor=desk)
     resolved = services.incident_transition(
-        incident=log_incident(highfield, by=staff), action="resolve", actor=tech, note="Fixed."
+        incident=log_incident(highfield, by=staff), action="resolve", actor=tech, note="Fixed.", resolution_code="fixed"
     )
     assert set(Incident.objects.open()) == {new, assigned}
     assert set(Incident.objects.unassigned()) == {new}
@@ -143,7 +157,9 @@ def test_glance_figures(highfield, riverside, tech, tech2, desk, staff, log_inci
     p1 = log_incident(highfield, by=staff, impact=Impact.HIGH, urgency=Urgency.HIGH)
     services.incident_assign(incident=p1, assignee=tech, actor=desk)
     log_incident(highfield, by=staff, impact=Impact.LOW, urgency=Urgency.LOW)
-    services.incident_transition(incident=log_incident(highfield, by=staff), action="resolve", actor=tech, note="Ok")
+    services.incident_transition(
+        incident=log_incident(highfield, by=staff), action="resolve", actor=tech, note="Ok", resolution_code="fixed"
+    )
     old = log_incident(highfield, by=staff)
     Incident.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     log_incident(riverside, by=tech2)

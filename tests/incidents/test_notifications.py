@@ -43,14 +43,21 @@ def test_the_caller_is_mailed_the_resolution_with_a_link(settings, highfield, te
     settings.FITS_BASE_URL = "https://servicedesk.highfield.example.sch.uk"
     incident = log_incident(highfield, by=staff, title="Projector shows no picture")
     note = "Replaced the HDMI cable behind the desk."
-    act(services.incident_transition, incident=incident, action="resolve", actor=tech, note=note)
+    act(
+        services.incident_transition,
+        incident=incident,
+        action="resolve",
+        actor=tech,
+        note=note,
+        resolution_code="fixed",
+    )
 
     (message,) = sent_to(staff.email)
     assert message.subject == f"[{incident.reference}] Resolved: Projector shows no picture"
     assert note in message.body
     assert f"https://servicedesk.highfield.example.sch.uk/incidents/{incident.pk}/" in message.body
     assert "reopen the incident" in message.body
-    assert "Status: Resolved" in message.body
+    assert "has been resolved by Tech" in message.body
 
 
 def test_the_assignee_hears_of_the_assignment(highfield, desk, tech, staff, log_incident, act):
@@ -58,16 +65,24 @@ def test_the_assignee_hears_of_the_assignment(highfield, desk, tech, staff, log_
     act(services.incident_assign, incident=incident, assignee=tech, actor=desk)
     (message,) = mail.outbox
     assert message.to == [tech.email]
-    assert message.subject == f"[{incident.reference}] Assigned to you: Wi-Fi drops in the hall"
+    assert message.subject == f"[{incident.reference}] Assigned to {tech}: Wi-Fi drops in the hall"
+    assert "is now yours" in message.body
     assert f"/incidents/{incident.pk}/" in message.body
 
 
 def test_a_public_comment_reaches_the_caller_and_the_technician(highfield, desk, tech, staff, log_incident, act):
     incident = services.incident_assign(incident=log_incident(highfield, by=staff), assignee=tech, actor=desk)
+    act(services.incident_comment, incident=incident, author=desk, text="Coming at break time.")
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([staff.email, tech.email])  # one e-mail each
+    assert all(m.subject.startswith(f"[{incident.reference}] New comment:") for m in mail.outbox)
+    assert all("Coming at break time." in m.body for m in mail.outbox)
+
+
+def test_the_author_of_a_comment_is_not_told_of_it(highfield, desk, tech, staff, log_incident, act):
+    incident = services.incident_assign(incident=log_incident(highfield, by=staff), assignee=tech, actor=desk)
     act(services.incident_comment, incident=incident, author=tech, text="Coming at break time.")
     (message,) = mail.outbox
-    assert sorted(message.to) == sorted([staff.email, tech.email])
-    assert message.subject.startswith(f"[{incident.reference}] Update:")
+    assert message.to == [staff.email]
 
 
 def test_an_internal_note_sends_nothing(highfield, tech, staff, log_incident, act):
@@ -83,7 +98,14 @@ def test_starting_work_sends_nothing(highfield, tech, staff, log_incident, act):
 
 def test_putting_on_hold_tells_the_caller_why(highfield, tech, staff, log_incident, act):
     incident = services.incident_transition(incident=log_incident(highfield, by=staff), action="start", actor=tech)
-    act(services.incident_transition, incident=incident, action="hold", actor=tech, note="Waiting for a part.")
+    act(
+        services.incident_transition,
+        incident=incident,
+        action="hold",
+        actor=tech,
+        note="Waiting for a part.",
+        hold_reason="awaiting_parts",
+    )
     (message,) = mail.outbox
     assert message.to == [staff.email]
     assert "On hold" in message.subject
@@ -91,12 +113,13 @@ def test_putting_on_hold_tells_the_caller_why(highfield, tech, staff, log_incide
 
 def test_a_reopened_incident_alerts_its_technician(highfield, tech, staff, log_incident, act):
     incident = services.incident_transition(
-        incident=log_incident(highfield, by=staff), action="resolve", actor=tech, note="Fixed."
+        incident=log_incident(highfield, by=staff), action="resolve", actor=tech, note="Fixed.", resolution_code="fixed"
     )
     act(services.incident_transition, incident=incident, action="reopen", actor=staff, note="Still no picture.")
-    (message,) = mail.outbox
-    assert sorted(message.to) == sorted([staff.email, tech.email])
+    (message,) = mail.outbox  # the caller reopened it: only the technician is told
+    assert message.to == [tech.email]
     assert "Reopened" in message.subject
+    assert "Still no picture." in message.body
 
 
 def test_a_caller_without_an_email_address_is_skipped(highfield, desk, tech, log_incident, act):
@@ -107,7 +130,14 @@ def test_a_caller_without_an_email_address_is_skipped(highfield, desk, tech, log
     caller.save()
     incident = act(log_incident, school=highfield, by=desk, reporter=caller)
     assert mail.outbox == []
-    act(services.incident_transition, incident=incident, action="resolve", actor=tech, note="Fixed.")
+    act(
+        services.incident_transition,
+        incident=incident,
+        action="resolve",
+        actor=tech,
+        note="Fixed.",
+        resolution_code="fixed",
+    )
     assert mail.outbox == []
 
 

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db
 
 ALL_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED, Status.REOPENED]
 ALL_STATUSES.append(Status.CLOSED)
+# What the moves that need more than a note are made with: why it waits, how it was resolved.
+DETAILS = {"hold": {"hold_reason": "awaiting_parts"}, "resolve": {"resolution_code": "fixed"}}
 
 
 def messages_of(response) -> list[str]:
@@ -38,7 +40,9 @@ def walk(incident, status, *, tech, desk):
         if step == "assign":
             incident = services.incident_assign(incident=incident, assignee=tech, actor=desk)
         else:
-            incident = services.incident_transition(incident=incident, action=step, actor=tech, note="Step.")
+            incident = services.incident_transition(
+                incident=incident, action=step, actor=tech, note="Step.", **DETAILS.get(step, {})
+            )
     return incident
 
 
@@ -51,7 +55,9 @@ def walk(incident, status, *, tech, desk):
 def queue(highfield, riverside, cast, log_incident):
     projector = log_incident(highfield, by=cast["staff"], title="Projector shows no picture")
     printer = log_incident(highfield, by=cast["leader"], title="Printer in the head's office")
-    services.incident_transition(incident=printer, action="resolve", actor=cast["tech"], note="Cleared the jam.")
+    services.incident_transition(
+        incident=printer, action="resolve", actor=cast["tech"], note="Cleared the jam.", resolution_code="fixed"
+    )
     log_incident(riverside, by=cast["tech2"], title="Riverside projector")
     return projector
 
@@ -210,7 +216,9 @@ def test_garbage_in_the_log_form_is_not_a_server_error(client_for, desk, highfie
 def offered_actions(response, incident) -> set[str]:
     assert response.status_code == 200
     found = set(re.findall(rf'action="/incidents/{incident.pk}/([a-z_]+)/"', response.content.decode()))
-    return found - {"assign", "comment"}
+    # The caller's "Is it fixed?" form posts the close move with a rating to confirm/ (incident_confirm).
+    found = {"close" if action == "confirm" else action for action in found}
+    return found & set(Incident.WORKFLOW.actions)  # the moves (not assign, comment, escalate, time, merge...)
 
 
 def service_allows(incident, action, person) -> bool:
@@ -221,7 +229,9 @@ def service_allows(incident, action, person) -> bool:
 
     try:
         with transaction.atomic():
-            services.incident_transition(incident=incident, action=action, actor=person, note="Trying it.")
+            services.incident_transition(
+                incident=incident, action=action, actor=person, note="Trying it.", **DETAILS.get(action, {})
+            )
             raise Undo
     except Undo:
         return True
@@ -295,7 +305,11 @@ def test_internal_notes_are_hidden_from_the_caller(highfield, staff, tech, log_i
 
 def test_the_resolution_is_shown_to_the_caller(highfield, staff, tech, log_incident, client_for):
     incident = services.incident_transition(
-        incident=log_incident(highfield, by=staff), action="resolve", actor=tech, note="Replaced the HDMI cable."
+        incident=log_incident(highfield, by=staff),
+        action="resolve",
+        actor=tech,
+        note="Replaced the HDMI cable.",
+        resolution_code="replaced",
     )
     assert b"Replaced the HDMI cable." in client_for(staff).get(incident.get_absolute_url()).content
 
@@ -332,7 +346,9 @@ def test_a_transition_from_the_page(incident, tech, client_for):
 
 
 def test_resolve_with_a_note_from_the_page(incident, tech, client_for):
-    client_for(tech).post(f"/incidents/{incident.pk}/resolve/", {"note": "New lamp fitted."})
+    client_for(tech).post(
+        f"/incidents/{incident.pk}/resolve/", {"note": "New lamp fitted.", "resolution_code": "fixed"}
+    )
     stored = Incident.objects.get(pk=incident.pk)
     assert (stored.status, stored.resolution) == (Status.RESOLVED, "New lamp fitted.")
 

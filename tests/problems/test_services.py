@@ -52,7 +52,9 @@ def _resolved_incident(school, *, by, resolver, log_incident):
     from incidents import services as incidents
 
     incident = log_incident(school, by=by)
-    return incidents.incident_transition(incident=incident, action="resolve", actor=resolver, note="Unlocked.")
+    return incidents.incident_transition(
+        incident=incident, action="resolve", actor=resolver, note="Unlocked.", resolution_code="fixed"
+    )
 
 
 def test_the_incident_resolver_cannot_investigate_the_problem(highfield, tech, netmgr, staff, log_incident,

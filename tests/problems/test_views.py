@@ -76,7 +76,7 @@ def test_api_assign_refuses_the_incident_resolver(highfield, tech, staff, api_fo
     from incidents import services as incidents
 
     incident = incidents.incident_transition(incident=log_incident(highfield, by=staff), action="resolve",
-                                             actor=tech, note="Unlocked.")  # fmt: skip
+                                             actor=tech, note="Unlocked.", resolution_code="fixed")  # fmt: skip
     problem = log_problem(highfield, by=tech, incidents=[incident])
     response = api_for(tech).post(f"/api/problems/{problem.pk}/assign/", {"assignee": tech.pk}, format="json")
     assert response.status_code == 400

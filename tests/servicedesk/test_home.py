@@ -51,8 +51,12 @@ def week(highfield, riverside, westfield, cast, log_incident):
         "w": log_incident(westfield, by=cast["outsider"], title="w"),
     }
     services.incident_assign(incident=made["a"], assignee=tech, actor=desk)
-    services.incident_transition(incident=made["c"], action="resolve", actor=tech, note="Fixed.")
-    closed = services.incident_transition(incident=made["d"], action="resolve", actor=tech, note="Fixed.")
+    services.incident_transition(
+        incident=made["c"], action="resolve", actor=tech, note="Fixed.", resolution_code="fixed"
+    )
+    closed = services.incident_transition(
+        incident=made["d"], action="resolve", actor=tech, note="Fixed.", resolution_code="fixed"
+    )
     services.incident_transition(incident=closed, action="close", actor=staff)
     services.incident_transition(incident=made["e"], action="start", actor=netmgr)
     now = timezone.now()

@@ -155,6 +155,35 @@ WEEK = [
 ]
 
 
+# What the week's moves are made with: its holds wait on a supplier, its fixes are fixes.
+WEEK_DETAILS = {"hold": {"hold_reason": "awaiting_supplier"}, "resolve": {"resolution_code": "fixed"}}
+
+# The service desk: each authority's support groups and category tree (_service_desk).
+# (name, kind, e-mail, phone, notes)
+AUTHORITY_GROUPS = {
+    "bolton": [
+        ("Bolton Schools ICT Unit", "authority", "ictunit@bolton.example.gov.uk", "01204 333 100",
+         "The LEA support unit: escalate servers, the network core, the MIS and anything the school cannot fix. "
+         "Weekdays 08:00-17:00."),
+        ("Bolton Broadband", "supplier", "noc@boltonbroadband.example.net", "0800 555 0199",
+         "Schools broadband and the LEA firewall. Quote the school's circuit ID."),
+        ("North West Copiers", "supplier", "service@nwcopiers.example.co.uk", "0161 555 0142",
+         "Copier and multi-function printer contract: an engineer within 8 working hours."),
+    ],
+    "wigan": [
+        ("Wigan Schools ICT", "authority", "schoolsict@wigan.example.gov.uk", "01942 444 200",
+         "The LEA support unit for Wigan schools. Weekdays 08:30-17:00."),
+    ],
+}  # fmt: skip
+# (top-level category, applies to ("" both, "incident", "request"), its subcategories)
+CATEGORY_TREE = [
+    ("Hardware", "", ["Laptop", "Desktop", "Printer", "Projector & interactive display"]),
+    ("Network", "", ["Wi-Fi", "Internet", "Wired"]),
+    ("Software", "", ["MIS", "Office", "Curriculum apps"]),
+    ("Accounts", "", ["Password", "Access"]),
+    ("Requests", "request", ["New starter", "Software install", "Equipment loan", "Room set-up for an event"]),
+]
+
 # =============================================================================
 # The demo network: each school's CMDB, built through cmdb.services
 # =============================================================================
@@ -720,6 +749,49 @@ KNOWLEDGE = [
 ]  # fmt: skip
 
 
+# Saved workbench filters of the demo cast: (name, the workbench's query string).
+SAVED_FILTERS = {
+    "tech": [
+        ("P1 and P2 open", "queue=open&priority=1&priority=2&sort=priority"),
+        ("Projectors and boards", "queue=open&q=projector&sort=oldest"),
+        ("Waiting on a supplier", "queue=on_hold&sort=updated"),
+    ],
+    "desk": [
+        ("Phoned in, not yet routed", "queue=unassigned&sort=oldest"),
+        ("Requests", "queue=open&kind=request&sort=oldest"),
+    ],
+}
+
+
+# The demo timetable (lesson impact): a school day of periods, and classes in the ICT suite and a few rooms.
+PRIMARY_DAY = [((8, 50), (9, 50)), ((9, 50), (10, 50)), ((11, 10), (12, 10)), ((13, 15), (14, 15)),
+               ((14, 15), (15, 15))]  # fmt: skip
+SECONDARY_DAY = [((8, 45), (9, 45)), ((9, 45), (10, 45)), ((11, 5), (12, 5)), ((12, 5), (13, 5)), ((13, 50), (14, 50)),
+                 ((14, 50), (15, 50))]  # fmt: skip
+SECONDARY_ROOMS = [
+    ("ICT suite", [("9X2 Computing", "Mr Patel"), ("10A1 Computer Science", "Ms Ward"), ("7B Computing", "Mr Patel"),
+                   ("11C2 iMedia", "Ms Ward"), ("8Y1 Computing", "Mr Hill")]),
+    ("Science lab", [("9X1 Science", "Dr Evans"), ("10B2 Chemistry", "Mrs Khan"), ("7A Science", "Dr Evans")]),
+    ("Classroom 2", [("8Y2 English", "Mr Lewis"), ("9Z1 History", "Ms Grant")]),
+    ("Classroom 4", [("7C Maths", "Mr Doyle"), ("10A2 Maths", "Mrs Reid")]),
+]  # fmt: skip
+TIMETABLE = {
+    "highfield": {
+        "periods": PRIMARY_DAY,
+        "rooms": [
+            ("ICT suite", [("Year 4 Computing", "Mr Okafor"), ("Year 6 Computing", "Mrs Lee"),
+                           ("Year 5 Computing", "Mr Okafor"), ("Year 3 Computing", "Miss Ahmed")]),
+            ("Classroom 4", [("Year 4 Maths", "Mr Okafor"), ("Year 4 English", "Mr Okafor"),
+                             ("Year 4 Topic", "Mr Okafor")]),
+            ("Classroom 2", [("Year 1 Phonics", "Mrs Patel"), ("Year 1 Maths", "Mrs Patel")]),
+            ("Science lab", [("Year 6 Science", "Mrs Lee"), ("Year 5 Science", "Mr Grant")]),
+        ],
+    },
+    "riverside": {"periods": SECONDARY_DAY, "rooms": SECONDARY_ROOMS},
+    "westfield": {"periods": SECONDARY_DAY, "rooms": SECONDARY_ROOMS},
+}  # fmt: skip
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo authorities (bolton, wigan), schools (highfield, riverside, westfield), logins "
@@ -737,6 +809,8 @@ class Command(BaseCommand):
             people = self._people(schools, authorities)
             self._agent_keys(schools)
         items = sum(self._network(school, people) for school in schools.values())
+        lessons = sum(self._timetable(school, people) for school in schools.values())
+        self.stdout.write(f"Timetable: {lessons} lessons added.")
         created = 0
         for school in schools.values():
             created += self._week_of_incidents(school, people)
@@ -745,7 +819,178 @@ class Command(BaseCommand):
         self.stdout.write(f"Networks: {items} configuration items added.")
         problems = sum(self._problems(school, people) for school in schools.values())
         self.stdout.write(f"Problems: {problems} problems added.")
+        candidates = sum(self._recurring(school, people) for school in schools.values())
+        self.stdout.write(f"Recurring incidents: {candidates} candidate problems spotted.")
+        inbound = sum(self._mail(school, people) for school in schools.values())
+        self.stdout.write(f"E-mail intake: {inbound} inbound messages received.")
+        desk_setup = self._service_desk(authorities, schools, people)
+        self.stdout.write(f"Service desk: {desk_setup}.")
+        requests = sum(self._requests(school, people) for school in schools.values())  # after the categories
+        self.stdout.write(f"Service catalogue: {requests} requests added.")
+        saved = self._saved_filters(people)
+        self.stdout.write(f"Workbench: {saved} saved filters added.")
+        flagged = self._safeguarding(schools, people)
+        self.stdout.write(f"Safeguarding: highfield's lead named, {flagged} flagged incident added.")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
+
+    def _timetable(self, school: School, people: dict[str, User]) -> int:
+        """A believable week of lessons in the ICT suite and a few classrooms (TIMETABLE), through the services;
+        skipped once the school has a timetable."""
+        from datetime import time
+
+        from incidents.models import Lesson
+        from incidents.services import lesson_create
+
+        plan = TIMETABLE.get(school.slug)
+        if plan is None or Lesson.objects.filter(school=school).exists():
+            return 0
+        tech = {"highfield": people["tech"], "riverside": people["tech2"], "westfield": people["outsider"]}[school.slug]
+        added = 0
+        with transaction.atomic():
+            for index, (room_name, classes) in enumerate(plan["rooms"]):
+                room = Location.objects.filter(school=school, kind=Location.Kind.ROOM, name=room_name).first()
+                if room is None:
+                    continue
+                for day in range(5):
+                    for period, (start, end) in enumerate(plan["periods"]):
+                        if (day * 3 + period + index) % 4 == 3:  # a free period now and then
+                            continue
+                        name, teacher = classes[(day + period) % len(classes)]
+                        lesson_create(location=room, actor=tech, weekday=day, starts=time(*start), ends=time(*end),
+                                      name=name, teacher=teacher)  # fmt: skip
+                        added += 1
+        return added
+
+    def _safeguarding(self, schools: dict[str, School], people: dict[str, User]) -> int:
+        """highfield's designated safeguarding lead is `leader`; `staff` logged one safeguarding concern there
+        (seen by staff, leader, admin and whoever works it). Skipped once highfield has a flagged incident."""
+        from fits.safeguarding import school_set_safeguarding_leads
+        from incidents.models import Impact, Incident, Urgency
+        from incidents.services import incident_log
+
+        highfield = schools["highfield"]
+        if not highfield.safeguarding_leads.exists():
+            school_set_safeguarding_leads(school=highfield, leads=[people["leader"]], actor=people["leader"])
+        if Incident.objects.filter(school=highfield, safeguarding=True).exists():
+            return 0
+        incident_log(
+            school=highfield,
+            logged_by=people["staff"],
+            title="Worrying search on a pupil's laptop in Classroom 4",
+            description="While helping a Year 4 pupil I saw a worrying search in the browser history. I have not "
+            "shown anyone else. Can the search history and the filtering logs be checked?",
+            impact=Impact.LOW,
+            urgency=Urgency.HIGH,
+            location=Location.objects.filter(school=highfield, kind=Location.Kind.ROOM, name="Classroom 4").first(),
+            safeguarding=True,
+        )
+        return 1
+
+    def _saved_filters(self, people: dict[str, User]) -> int:
+        """A few saved workbench filters for the technicians and the desk, through the service; skipped for
+        anyone who has some already."""
+        from servicedesk.models import SavedFilter
+        from servicedesk.workbench import saved_filter_create
+
+        added = 0
+        for username, filters in SAVED_FILTERS.items():
+            person = people.get(username)
+            if person is None or SavedFilter.objects.filter(owner=person).exists():
+                continue
+            for name, query in filters:
+                saved_filter_create(owner=person, name=name, query=query)
+                added += 1
+        return added
+
+    def _service_desk(self, authorities: dict[str, Authority], schools: dict[str, School], people: dict[str, User]):
+        """Each authority's support groups (its LEA support unit, suppliers) and category tree, highfield's ICT team,
+        and a major incident at highfield with three linked calls, through the services; each part is skipped
+        once it is there. The LEA unit has no named members: whoever holds the authority's support role works it."""
+        from incidents import services
+        from incidents.models import Category, Incident, SupportGroup
+
+        admin, added = people["admin"], Counter()
+        for slug, authority in authorities.items():
+            if not SupportGroup.objects.filter(authority=authority, school=None).exists():
+                for name, kind, email, phone, notes in AUTHORITY_GROUPS.get(slug, []):
+                    services.support_group_save(actor=admin, authority=authority, name=name, kind=kind, email=email,
+                                                phone=phone, notes=notes)  # fmt: skip
+                    added["groups"] += 1
+            if not Category.objects.filter(authority=authority, school=None).exists():
+                for top, applies_to, children in CATEGORY_TREE:
+                    parent = services.category_save(actor=admin, authority=authority, name=top, applies_to=applies_to)
+                    for child in children:
+                        services.category_save(actor=admin, authority=authority, name=child, parent=parent,
+                                               applies_to=applies_to)  # fmt: skip
+                    added["categories"] += 1 + len(children)
+        highfield = schools["highfield"]
+        if not SupportGroup.objects.filter(school=highfield).exists():
+            services.support_group_save(actor=admin, school=highfield, name="Highfield ICT team", kind="school",
+                                        members=[people["tech"], people["netmgr"]],
+                                        notes="Tom and Nadeem. Term time 08:00-16:30.")  # fmt: skip
+            added["groups"] += 1
+        if not Incident.objects.filter(school=highfield, is_major=True).exists():
+            added["major incidents"] += self._major_incident(highfield, people)
+        return ", ".join(f"{n} {what} added" for what, n in added.items()) or "already set up"
+
+    def _major_incident(self, school: School, people: dict[str, User]) -> int:
+        """The Wi-Fi is down in the Science block: staff's call is declared major, three more calls are linked."""
+        from incidents import services
+        from incidents.models import Category, Channel
+
+        tech, desk = people["tech"], people["desk"]
+        room = Location.objects.filter(school=school, name="Science lab").first()
+        wifi = Category.objects.filter(authority=school.authority_id, name="Wi-Fi").first()
+        with transaction.atomic():
+            major = services.incident_log(
+                school=school,
+                logged_by=people["staff"],
+                title="Wi-Fi down in the Science block",
+                description="None of the laptops in the Science lab can join the Wi-Fi, and the corridor has no "
+                "signal either. It worked at lunchtime. Year 4 have a lesson on the laptops this afternoon.",
+                impact=2,
+                urgency=1,
+                location=room,
+                category=wifi,
+            )
+            services.incident_transition(incident=major, action="start", actor=tech)
+            services.incident_declare_major(
+                incident=major,
+                actor=tech,
+                note="Every access point in the Science block is offline: more calls are coming in.",
+            )
+            for caller, logged_by, title in (
+                (people["mrs.patel"], desk, "No internet on the class laptops"),
+                (people["mr.jones"], desk, "Cannot print from the Science lab laptops"),
+                (people["leader"], people["leader"], "Wi-Fi not working in Science"),
+            ):
+                call = services.incident_log(
+                    school=school,
+                    logged_by=logged_by,
+                    reporter=caller,
+                    channel=Channel.PHONE if logged_by != caller else Channel.PORTAL,
+                    title=title,
+                    description="Reported while the Science block Wi-Fi was down.",
+                    impact=3,
+                    urgency=2,
+                    location=room,
+                    category=wifi,
+                )
+                services.incident_link_to_major(child=call, major=major, actor=desk)
+            services.incident_major_update(
+                major=major,
+                actor=tech,
+                text="The switch that powers the Science block access points has failed. We are moving them to "
+                "the spare switch now; please use the ICT suite for this afternoon's lesson if you can.",
+            )
+            services.incident_log_time(incident=major, person=tech, minutes=45, note="Traced the fault to the switch")
+            services.incident_major_update(
+                major=major,
+                actor=tech,
+                text="Two of the three access points are back. The last one needs a new patch lead: expect it "
+                "within the hour.",
+            )
+        return 1
 
     def _network(self, school: School, people: dict[str, User]) -> int:
         """The school's network in the CMDB (NETWORKS), through the services; skipped once it has items."""
@@ -804,6 +1049,124 @@ class Command(BaseCommand):
             )
         return 1
 
+    def _recurring(self, school: School, people: dict[str, User]) -> int:
+        """A Highfield projector failed three times this week: Problem Management spots it (a candidate)."""
+        from cmdb.models import ConfigurationItem
+        from incidents.services import incident_log
+        from problems.models import ProblemCandidate
+        from problems.services import problem_candidates_spot
+
+        projector = (
+            ConfigurationItem.objects.filter(school=school, kind="display", name__contains="PRJ")
+            .select_related("location")
+            .order_by("name")
+            .first()
+        )
+        if school.slug != "highfield" or projector is None or ProblemCandidate.objects.filter(school=school).exists():
+            return 0
+        room = projector.location.name if projector.location else "the classroom"
+        for title in (f"Projector in {room} went blank mid-lesson", f"{room} projector: no signal again",
+                      f"Projector keeps switching off in {room}"):  # fmt: skip
+            incident_log(school=school, logged_by=people["staff"], title=title, ci=projector, impact=2, urgency=1,
+                         description="It came back after a few minutes, then went off again.")  # fmt: skip
+        return problem_candidates_spot()
+
+    def _requests(self, school: School, people: dict[str, User]) -> int:
+        """The starter service catalogue and a few requests in different states (awaiting approval, being
+        fulfilled, fulfilled, declined), through the services; skipped once the school has a catalogue."""
+        from incidents.services import incident_transition
+        from servicedesk import services
+        from servicedesk.catalogue_starter import LOAN, NEW_STARTER, ROOM_SET_UP, SOFTWARE, starter_catalogue_create
+        from servicedesk.models import FulfilmentTask, RequestType
+
+        if RequestType.objects.filter(school=school).exists():
+            return 0
+        tech = {"highfield": people["tech"], "riverside": people["tech2"], "westfield": people["outsider"]}[school.slug]
+        keeper = people["desk"] if school.slug == "highfield" else tech
+        soon = lambda days: (timezone.localdate() + timedelta(days=days)).isoformat()  # noqa: E731
+
+        def ask(name, by, answers, reporter=None):
+            item = RequestType.objects.get(school=school, name=name)
+            channel = "phone" if reporter is not None else "portal"
+            return services.request_log(school=school, logged_by=by, request_type=item, answers=answers,
+                                        reporter=reporter, channel=channel)  # fmt: skip
+
+        def tick(service_request, count, by):
+            for task in FulfilmentTask.objects.filter(ticket=service_request.ticket).order_by("position")[:count]:
+                services.task_complete(task=task, actor=by)
+
+        with transaction.atomic():
+            starter_catalogue_create(school=school, actor=keeper)
+            loan_answers = {"equipment": "Laptop", "quantity": 6, "from_date": soon(2), "to_date": soon(4),
+                            "purpose": "Year 4 trip to the science museum"}  # fmt: skip
+            hall = {"room": "Main hall", "event_date": soon(10), "start_time": "18:30", "people": 120,
+                    "equipment": ["Projector and screen", "Microphone", "Speakers"],
+                    "notes": "Parents' information evening: slides from a USB stick."}  # fmt: skip
+            if school.slug != "highfield":
+                caller = {"riverside": people["ms.clarke"], "westfield": people["mrs.evans"]}[school.slug]
+                ask(LOAN, tech, loan_answers, reporter=caller)
+                tick(ask(ROOM_SET_UP, tech, hall, reporter=caller), 1, tech)
+                return 2
+            desk, staff, netmgr = people["desk"], people["staff"], people["netmgr"]
+            # Awaiting the head's approval: the office asks for a new teaching assistant's accounts.
+            ask(NEW_STARTER, desk, {"full_name": "Priya Kaur", "job_title": "Teaching assistant, Year 2",
+                                    "start_date": soon(7), "accounts": ["Network log-on", "E-mail", "MIS"],
+                                    "manager_email": "leader@highfield.example.sch.uk"})  # fmt: skip
+            # Being fulfilled: a laptop loan, taken and half prepared.
+            loan = ask(LOAN, staff, loan_answers)
+            incident_transition(incident=loan.ticket, action="start", actor=tech)
+            tick(loan, 1, tech)
+            # Approved by the network manager, one step done.
+            scratch = {"software": "Scratch 3", "where": "ICT suite", "licence": "Free to use",
+                       "reason": "The Year 5 coding club."}  # fmt: skip
+            software = ask(SOFTWARE, staff, scratch)
+            services.request_approve(service_request=software, actor=netmgr, comment="Fine: it is on our list.")
+            tick(software, 1, tech)
+            # Fulfilled: every step of a room set-up done, waiting for the caller to confirm.
+            tick(ask(ROOM_SET_UP, desk, hall, reporter=people["mrs.patel"]), 3, tech)
+            # Declined, with the reason.
+            minecraft = {"software": "Minecraft Education", "where": "HF-C4-PC", "licence": "It needs buying",
+                         "reason": "A building project."}  # fmt: skip
+            declined = ask(SOFTWARE, staff, minecraft)
+            services.request_decline(
+                service_request=declined,
+                actor=netmgr,
+                comment="We have no licences for it this year: Scratch is in the ICT suite.",
+            )
+        return 5
+
+    def _mail(self, school: School, people: dict[str, User]) -> int:
+        """Highfield's support address received a few e-mails, through the intake service: one opened a ticket,
+        its reply was added to it, one from an unknown sender is held for the desk, one auto-reply was ignored.
+        Skipped once the school has inbound mail."""
+        from servicedesk.mail import message_ingest
+        from servicedesk.models import InboundMessage
+
+        if school.slug != "highfield" or InboundMessage.objects.filter(school=school).exists():
+            return 0
+        staff, tech = people["staff"], people["tech"]
+        domain = school.support_email.split("@")[-1]
+        messages = [
+            (f"{staff.get_full_name()} <{staff.email}>", "Interactive whiteboard pen not working in Year 4",
+             "<demo-mail-1@highfield.example.sch.uk>", "",
+             "Hello,\n\nThe pen for the interactive whiteboard in Year 4 stopped working this morning. I have "
+             "changed the batteries.\n\nThanks,\nSam"),
+            (f"{staff.get_full_name()} <{staff.email}>", "Re: Interactive whiteboard pen not working in Year 4",
+             "<demo-mail-2@highfield.example.sch.uk>", "In-Reply-To: <demo-mail-1@highfield.example.sch.uk>\n",
+             "It works with the spare pen from Year 3, so it is the pen itself.\n\nOn Mon, Sam wrote:\n> Hello,"),
+            ("A parent <parent.of.pupil@mail.example.com>", "Cannot log in to the homework site",
+             "<demo-mail-3@mail.example.com>", "",
+             "My daughter in Year 5 cannot log in to the homework site from home since Friday."),
+            (f"{tech.get_full_name()} <{tech.email}>", "Automatic reply: ICT support",
+             f"<demo-mail-4@{domain}>", "Auto-Submitted: auto-replied\n",
+             "I am on a course today and back tomorrow morning."),
+        ]  # fmt: skip
+        for sender, subject, message_id, extra, body in messages:
+            raw = (f"From: {sender}\nTo: {school.support_email}\nSubject: {subject}\nMessage-ID: {message_id}\n{extra}"
+                   f"Content-Type: text/plain; charset=utf-8\n\n{body}\n").encode()  # fmt: skip
+            message_ingest(school=school, raw=raw, source=InboundMessage.Source.PIPE)
+        return len(messages)
+
     def _agent_keys(self, schools: dict[str, School]) -> None:
         """Each demo school's inventory agents authenticate with the key demo-agent-SLUG (DESIGN.md 6)."""
         from cmdb.services import agent_key_rotate
@@ -819,6 +1182,7 @@ class Command(BaseCommand):
         for data in SCHOOLS:
             values = {**data, "authority": authorities[data["authority"]]}
             values["email"] = f"office@{data['slug']}.example.sch.uk"
+            values["support_email"] = f"ictsupport@{data['slug']}.example.sch.uk"
             schools[data["slug"]] = School.objects.update_or_create(slug=data["slug"], defaults=values)[0]
         return schools
 
@@ -903,7 +1267,9 @@ class Command(BaseCommand):
                     if action == "assign":
                         services.incident_assign(incident=incident, assignee=tech, actor=desk)
                     else:
-                        services.incident_transition(incident=incident, action=action, actor=actor, note=note)
+                        services.incident_transition(
+                            incident=incident, action=action, actor=actor, note=note, **WEEK_DETAILS.get(action, {})
+                        )
                 self._backdate(incident, midnight - timedelta(days=days_ago) + timedelta(hours=hour))
         return len(WEEK)
 

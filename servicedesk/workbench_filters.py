@@ -1,0 +1,119 @@
+"""The workbench's filters: the incident queue's FilterSet, extended with queues, kinds, places and dates.
+
+One FilterSet serves the page, its live updates, and the counts API. Every choice list starts
+from `visible_to(request.user)`, narrowed to the school chosen in the switcher.
+"""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django.db.models import Q
+
+from cmdb.models import ConfigurationItem, Location
+from incidents.filters import IncidentFilterSet
+from incidents.models import Category, Incident, SupportGroup, TicketKind
+from servicedesk.workbench import QUEUE_CHOICES, queue_condition
+
+# Sorts the page offers: label, and the order (a unique last key keeps pages stable).
+SORTS = {
+    "priority": ("Priority", ("priority", "created_at", "pk")),
+    "oldest": ("Oldest", ("created_at", "pk")),
+    "newest": ("Newest", ("-created_at", "-pk")),
+    "updated": ("Last updated", ("-updated_at", "-pk")),
+    "reference": ("Reference", ("reference", "school_id")),
+}
+SORT_CHOICES = [(key, label) for key, (label, _) in SORTS.items()]
+DEFAULT_SORT = "priority"
+
+
+def _school_id(request):
+    school = getattr(request, "school", None)
+    return school.pk if school is not None else None
+
+
+def visible_categories(request):
+    return Category.objects.visible_to(request.user).of_school(_school_id(request)).select_related("parent")
+
+
+def visible_groups(request):
+    return SupportGroup.objects.visible_to(request.user).of_school(_school_id(request)).filter(is_active=True)
+
+
+def visible_rooms(request):
+    rooms = Location.objects.visible_to(request.user).of_school(_school_id(request))
+    return rooms.filter(kind=Location.Kind.ROOM).order_by("name")
+
+
+def visible_items(request):
+    return ConfigurationItem.objects.visible_to(request.user).of_school(_school_id(request))
+
+
+class WorkbenchFilterSet(IncidentFilterSet):
+    """The incident FilterSet plus what a technician narrows a queue by."""
+
+    queue = django_filters.ChoiceFilter(choices=QUEUE_CHOICES, method="filter_queue", empty_label=None)
+    kind = django_filters.MultipleChoiceFilter(choices=TicketKind.choices, label="Kind")
+    category = django_filters.ModelMultipleChoiceFilter(
+        queryset=visible_categories, method="filter_category", label="Category"
+    )
+    group = django_filters.ModelMultipleChoiceFilter(queryset=visible_groups, label="Support group")
+    location = django_filters.ModelMultipleChoiceFilter(queryset=visible_rooms, label="Room")
+    ci = django_filters.ModelChoiceFilter(queryset=visible_items, label="Configuration item")
+    ci_name = django_filters.CharFilter(field_name="ci__name", lookup_expr="icontains", label="Device or service")
+    logged = django_filters.DateFromToRangeFilter(field_name="created_at", label="Logged between")
+    updated = django_filters.DateFromToRangeFilter(field_name="updated_at", label="Updated between")
+    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="sort_by", label="Sort", empty_label=None)
+
+    class Meta(IncidentFilterSet.Meta):
+        model = Incident
+        fields = ["q", "queue", "kind", "state", "status", "priority"]
+
+    def __init__(self, data=None, *args, lean: bool = False, **kwargs):
+        """`lean`: only the filters the query uses, for the live-update poll (no choice lists to build)."""
+        super().__init__(data, *args, **kwargs)
+        if lean and data is not None:
+            used = set(self.data.keys())
+            self.filters = {name: f for name, f in self.filters.items() if _params(name, f) & used}
+
+    def search(self, queryset, name, value):
+        """Every word must appear in the reference, the summary, the room or the reporter's name.
+
+        A bare number finds its reference too: "12" finds INC-000012 and REQ-000012.
+        """
+        words = value.split()
+        if not words:
+            return queryset
+        if len(words) == 1 and re.fullmatch(r"\d{1,9}", words[0]):
+            number = f"-{int(words[0]):06d}"
+            return queryset.filter(Q(reference__endswith=number) | Q(title__icontains=words[0]))
+        for word in words:
+            queryset = queryset.filter(
+                Q(reference__iexact=word)
+                | Q(title__icontains=word)
+                | Q(room__icontains=word)
+                | Q(reporter__first_name__icontains=word)
+                | Q(reporter__last_name__icontains=word)
+                | Q(reporter__username__iexact=word)
+            )
+        return queryset
+
+    def filter_queue(self, queryset, name, value):
+        return queryset.filter(queue_condition(value, self.request.user))
+
+    def filter_category(self, queryset, name, value):
+        """A category finds its sub-categories' tickets too (Hardware finds Hardware › Printer)."""
+        if not value:
+            return queryset
+        return queryset.filter(Q(category__in=value) | Q(category__parent__in=value))
+
+    def sort_by(self, queryset, name, value):
+        return queryset.order_by(*SORTS.get(value, SORTS[DEFAULT_SORT])[1])
+
+
+def _params(name: str, field: django_filters.Filter) -> set[str]:
+    """The query parameters one filter reads (a range filter reads two)."""
+    if isinstance(field, django_filters.DateFromToRangeFilter):
+        return {f"{name}_after", f"{name}_before"}
+    return {name}
