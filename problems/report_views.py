@@ -75,12 +75,11 @@ class CandidateDismissView(CandidateActionView):
 
 
 def _report_month(request) -> date:
+    """The month asked for (?month=YYYY-MM), else this month so far."""
     form = ReportMonthForm(request.GET)
-    today = timezone.localdate()
     if form.is_valid() and form.cleaned_data["month"]:
         return form.cleaned_data["month"]
-    # The default is the last complete month: the report is read at the start of the next.
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return timezone.localdate().replace(day=1)
 
 
 class MonthlyReportView(ProblemViewMixin, TemplateView):
@@ -102,6 +101,7 @@ class MonthlyReportView(ProblemViewMixin, TemplateView):
             school=school,
             previous=previous,
             following=following if following <= timezone.localdate() else None,
+            to_date=report.month == timezone.localdate().replace(day=1),
             trend_max=max((max(r["opened"], r["resolved"]) for r in report.trend), default=0),
         )
         return self.render_to_response(context)
