@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "incidents",
     "problems",
     "cmdb",
+    "servicelevels",
 ]
 
 MIDDLEWARE = [
