@@ -56,6 +56,20 @@ class ConfigMixin(ScopedViewMixin):
         return bool(owners_for(self.request.user))
 
 
+class SharedRowListView(ConfigMixin, ListView):
+    """A list of shared configuration rows, each marked with whether this person may change it."""
+
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        for row in context["object_list"]:
+            row.may_change = access.can_manage_shared_config.test(user, row)
+        context["may_add"] = self.may_add
+        return context
+
+
 class ConfigHomeView(ConfigMixin, TemplateView):
     """What the service desk is set up with, and who keeps what."""
 
@@ -81,26 +95,17 @@ class ConfigHomeView(ConfigMixin, TemplateView):
 # =============================================================================
 
 
-class CategoryListView(ConfigMixin, ListView):
+class CategoryListView(SharedRowListView):
     """The two-level tree of categories in force at the chosen school (its own, its authority's, everyone's)."""
 
     model = Category
     template_name = "incidents/config/category_list.html"
-    paginate_by = 50
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("school", "authority", "parent", "default_group")
         return queryset.annotate(branch=Coalesce("parent__name", "name")).order_by(
             "branch", F("parent").asc(nulls_first=True), "name", "pk"
         )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        user = self.request.user
-        for category in context["object_list"]:
-            category.may_change = access.can_manage_shared_config.test(user, category)
-        context["may_add"] = self.may_add
-        return context
 
 
 class CategoryFormMixin(ConfigMixin, ServiceErrorMixin):
@@ -181,24 +186,15 @@ class CategoryUpdateView(CategoryFormMixin, DetailView, FormView):
 # =============================================================================
 
 
-class GroupListView(ConfigMixin, ListView):
+class GroupListView(SharedRowListView):
     """The teams that work tickets at the chosen school: its own, the LEA support unit, suppliers."""
 
     model = SupportGroup
     template_name = "incidents/config/group_list.html"
-    paginate_by = 50
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("school", "authority")
         return queryset.annotate(member_count=Count("members", distinct=True)).order_by("kind", "name", "pk")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        user = self.request.user
-        for group in context["object_list"]:
-            group.may_change = access.can_manage_shared_config.test(user, group)
-        context["may_add"] = self.may_add
-        return context
 
 
 class GroupFormMixin(ConfigMixin, ServiceErrorMixin):
