@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("servicedesk.urls")),
     path("incidents/", include("incidents.urls")),
     path("problems/", include("problems.urls")),
+    path("service-levels/", include("servicelevels.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("inventory/", include("cmdb.inventory.urls")),
     path("notifications/", include("fits.notification_views")),

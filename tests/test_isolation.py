@@ -112,6 +112,7 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb = cmdb_world(schools, {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]})
     cmdb.update(problems_world(schools, cast, incidents))
     cmdb.update(service_desk_config_world(schools, cast))
+    cmdb.update(calendars_world(schools, cast))
     cmdb.update(saved_filters_world(cast))
     cmdb.update(notifications_world(cast, incidents))
     cmdb.update(mail_world(schools))
@@ -273,6 +274,22 @@ def service_desk_config_world(schools: dict[str, School], cast: dict[str, User])
     return records
 
 
+# School calendars (service levels): support staff's configuration, like the service desk's.
+CALENDAR = "servicelevels.Calendar"
+
+
+def calendars_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school its own calendar, named with the school's [cmdb:slug] marker."""
+    from servicelevels.calendars import calendar_create
+
+    return {
+        CALENDAR: {
+            slug: calendar_create(actor=cast["admin"], school=school, name=f"Calendar {cmdb_of(slug)}")
+            for slug, school in schools.items()
+        }
+    }
+
+
 def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict[str, dict[str, Any]]:
     """At each school, a small network: a room, a switch cabled to a PC, a service running on the switch,
     software with a licence. Every name carries the school's [cmdb:slug] marker. The `:spare` cable and
@@ -371,7 +388,7 @@ class Sees:
             return self.saved_filters
         if model.startswith(("cmdb.", "problems.", INBOUND, LESSON)):  # problems, mail, the timetable: support staff's
             return cmdb
-        if model in (CATEGORY, GROUP):  # the service desk's configuration is support staff's
+        if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
         if model.startswith(CATALOGUE_MODELS):  # the world's requests are all seen by their askers
             return self.schools
@@ -649,6 +666,8 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "incidents:lesson_edit": RecordRoute(LESSON),
     "incidents:lesson_delete": RecordRoute(f"{LESSON}:spare", method="post"),
     "api:lesson-detail": RecordRoute(LESSON),
+    "servicelevels:calendar_detail": RecordRoute(CALENDAR),
+    "servicelevels:calendar_import": RecordRoute(CALENDAR, method="post"),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -661,6 +680,7 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "incidents:group_list": ListRoute(shows=GROUP, cmdb=True),
     "incidents:group_create": ListRoute(cmdb=True),
     "incidents:priority_matrix": ListRoute(cmdb=True),
+    "servicelevels:calendar_list": ListRoute(shows=CALENDAR, cmdb=True),
     "api:category-list": ListRoute(shows=CATEGORY),
     "api:support-group-list": ListRoute(shows=GROUP),
     "incidents:create": ListRoute(creates=log_page_data),

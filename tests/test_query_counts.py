@@ -317,6 +317,19 @@ class Rows:
             person = self.cast["tech"] if i % 2 else self.cast["netmgr"]
             services.incident_log_time(incident=self.discussed, person=person, minutes=10 + i, note=f"Step {i}")
 
+    def calendars(self, n: int) -> None:
+        """bolton's calendar, then one of its own for each school of bolton (schools grown as needed)."""
+        from servicelevels.calendars import calendar_create
+        from servicelevels.models import Calendar
+
+        admin, authority = self.cast["admin"], self.highfield.authority
+        if not Calendar.objects.filter(school=None, authority=authority).exists():
+            calendar_create(actor=admin, authority=authority, name="Bolton schools")
+        self.schools(n)
+        for school in authority.schools.filter(pk__gt=0).order_by("pk")[: max(n - 1, 0)]:
+            if not Calendar.objects.filter(school=school).exists():
+                calendar_create(actor=admin, school=school, name=f"{school.name} hours")
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "pk" not in route.kwarg_names:
             return {}
@@ -418,6 +431,7 @@ LISTS: dict[str, Target] = {
     "api:lesson-list": Target("lessons", ("desk", "tech", "admin"), budget=9, small=1),
     "api:incident-attachments": Target("attachments", ("staff", "tech"), budget=10, small=1),
     "safeguarding_leads": Target("schools", ("consultant", "admin"), budget=10, small=1),
+    "servicelevels:calendar_list": Target("calendars", ("netmgr", "consultant", "admin"), budget=12, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
@@ -477,6 +491,8 @@ NOT_LISTS: dict[str, str] = {
     "incidents:config": "a summary: a count and a count by kind",
     "incidents:category_create": "one form (its choices: the top-level categories, the groups)",
     "incidents:category_edit": "one form",
+    "servicelevels:calendar_detail": "one calendar: a month grid (its rows load in four queries)",
+    "servicelevels:calendar_import": "POST only: imports an .ics file into one calendar",
     "incidents:group_create": "one form (its choices: the technicians)",
     "incidents:group_edit": "one group with its members and its open tickets' count",
     "incidents:priority_matrix": "a fixed grid of nine cells",

@@ -831,6 +831,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Workbench: {saved} saved filters added.")
         flagged = self._safeguarding(schools, people)
         self.stdout.write(f"Safeguarding: highfield's lead named, {flagged} flagged incident added.")
+        calendars = self._calendars(authorities, schools, people)
+        self.stdout.write(f"Calendars: {calendars} calendars added.")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _timetable(self, school: School, people: dict[str, User]) -> int:
@@ -859,6 +861,48 @@ class Command(BaseCommand):
                         lesson_create(location=room, actor=tech, weekday=day, starts=time(*start), ends=time(*end),
                                       name=name, teacher=teacher)  # fmt: skip
                         added += 1
+        return added
+
+    def _calendars(self, authorities: dict[str, Authority], schools: dict[str, School], people: dict[str, User]) -> int:
+        """A school year of calendars: each authority's (Mon-Fri 08:00-16:00, 2026-27 terms and half-terms,
+        INSET days) and riverside's own hours (a lunch hour without support); skipped once they exist."""
+        from datetime import date, time
+
+        from servicelevels import calendars as cal
+        from servicelevels.models import Calendar, Closure
+
+        terms = [
+            ("Autumn 1", date(2026, 9, 2), date(2026, 10, 23)),
+            ("Autumn 2", date(2026, 11, 2), date(2026, 12, 18)),
+            ("Spring 1", date(2027, 1, 5), date(2027, 2, 12)),
+            ("Spring 2", date(2027, 2, 22), date(2027, 3, 26)),
+            ("Summer 1", date(2027, 4, 12), date(2027, 5, 28)),
+            ("Summer 2", date(2027, 6, 7), date(2027, 7, 21)),
+        ]
+        inset = [date(2026, 9, 1), date(2027, 1, 4), date(2027, 7, 22)]
+        added = 0
+        with transaction.atomic():
+            admin = people["admin"]
+            for authority in authorities.values():
+                if Calendar.objects.filter(school=None, authority=authority).exists():
+                    continue
+                calendar = cal.calendar_create(actor=admin, authority=authority, name=f"{authority.name} schools")
+                cal.working_hours_set(
+                    calendar=calendar, actor=admin, hours={day: [(time(8), time(16))] for day in range(5)}
+                )
+                for name, starts, ends in terms:
+                    cal.term_date_add(calendar=calendar, actor=admin, name=name, starts=starts, ends=ends)
+                for day in inset:
+                    cal.closure_add(
+                        calendar=calendar, actor=admin, kind=Closure.Kind.INSET, name="INSET day", starts=day
+                    )
+                added += 1
+            riverside = schools.get("riverside")
+            if riverside and not Calendar.objects.filter(school=riverside).exists():
+                calendar = cal.calendar_create(actor=admin, school=riverside, name="Riverside Academy hours")
+                split = {day: [(time(7, 30), time(12)), (time(13), time(17))] for day in range(5)}
+                cal.working_hours_set(calendar=calendar, actor=admin, hours=split)
+                added += 1
         return added
 
     def _safeguarding(self, schools: dict[str, School], people: dict[str, User]) -> int:
