@@ -39,7 +39,7 @@ class CalendarListView(CalendarMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        queryset = super().get_queryset().select_related("school", "authority")
+        queryset = super().get_queryset().select_related("school__authority", "authority")
         return queryset.order_by(F("school__name").asc(nulls_first=True), "name")  # the authority's first
 
 
