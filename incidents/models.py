@@ -460,8 +460,51 @@ class Incident(SchoolOwned):
     first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at_first_contact = models.BooleanField(
+        default=False, editable=False, help_text="Resolved by the desk while the caller was still there."
+    )
+    reopen_count = models.PositiveSmallIntegerField(default=0, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # The SLA clock (servicelevels.sla keeps these; recomputed when priority, status or calendar change).
+    service = models.ForeignKey(
+        "servicelevels.ITService",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name="ICT service",
+        help_text="The ICT service affected, from the school's service catalogue.",
+    )
+    agreement = models.ForeignKey(
+        "servicelevels.Agreement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        editable=False,
+        verbose_name="service level agreement",
+    )
+    response_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_due_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Empty while the clock is stopped (waiting on the caller)."
+    )
+    response_met = models.BooleanField(null=True, editable=False, help_text="Empty until the first response.")
+    resolution_met = models.BooleanField(null=True, editable=False, help_text="Empty until resolved.")
+    clock_check_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When breach detection next looks at this ticket."
+    )
+
+    # The computed clock is not history: its changes follow from the status and priority changes that are.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at",
+            "response_due_at",
+            "resolution_due_at",
+            "response_met",
+            "resolution_met",
+            "clock_check_at",
+        ]
+    )
     objects = IncidentQuerySet.as_manager()
 
     WORKFLOW = Workflow(
@@ -619,6 +662,9 @@ class Incident(SchoolOwned):
             models.Index(fields=["school", "updated_at"], name="incident_school_updated_idx"),
             models.Index(fields=["school", "created_at"], name="incident_school_created_idx"),
             models.Index(fields=["school", "priority", "created_at"], name="incident_school_priority_idx"),
+            models.Index(fields=["school", "status", "resolution_due_at"], name="incident_school_due_idx"),
+            models.Index(fields=["clock_check_at"], name="incident_clock_check_idx"),
+            models.Index(fields=["school", "resolved_at"], name="incident_school_resolved_idx"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,16 @@ node -e "const p=require(process.argv[1]); console.log(p.name+' '+p.version+', l
 echo "$TABLER" > "$dest/VERSION"
 echo "vendored $TABLER into $dest"
 
+CHARTJS=chart.js@4.6.1
+(cd "$work" && npm pack --silent "$CHARTJS" >/dev/null && mkdir chartjs && tar xzf chart.js-*.tgz -C chartjs)
+dest=static/vendor/chartjs
+rm -rf "$dest" && mkdir -p "$dest"
+cp "$work/chartjs/package/dist/chart.umd.min.js" "$dest/"
+sed -i 's#//\# sourceMappingURL=.*$##' "$dest/chart.umd.min.js"
+cp "$work/chartjs/package/LICENSE.md" "$dest/LICENSE.md"
+echo "$CHARTJS" > "$dest/VERSION"
+echo "vendored $CHARTJS into $dest"
+
 ICONS=@tabler/icons@3.51.0
 (cd "$work" && npm pack --silent "$ICONS" >/dev/null && mkdir icons && tar xzf tabler-icons-*.tgz -C icons)
 python3 scripts/build_icon_sprite.py "$work/icons/package" static/vendor/tabler-icons
