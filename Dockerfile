@@ -19,6 +19,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 1000 fits \
  && useradd --system --uid 1000 --gid fits --home-dir /var/lib/fits --shell /usr/sbin/nologin fits
 
+# Pango and fonts: WeasyPrint lays out the PDF reports (termly service report, consultancy-day pack).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation \
+ && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them. The project installs no package of

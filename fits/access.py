@@ -13,7 +13,7 @@ from typing import Any
 import rules
 from django.core.exceptions import PermissionDenied
 
-from fits.models import STAFF_ROLES, TECHNICAL_ROLES, AuthorityRoleKind, Role, School
+from fits.models import STAFF_ROLES, TECHNICAL_ROLES, Authority, AuthorityRoleKind, Role, School
 
 
 def _school_id(obj: Any) -> int | None:
@@ -201,6 +201,41 @@ def is_owner(user, obj) -> bool:
 
 # A saved filter is its owner's alone: nobody else renames, reorders or deletes it (not even an administrator).
 can_manage_saved_filter = is_owner
+
+
+# --- Service Level Management (FITS Service Level) ------------------------------
+# Support staff, leaders and the LEA's consultants read the catalogue, agreements and traded services (obj: a school
+# or a record of one); the school's network manager and leaders agree its service levels with its users.
+can_view_service_levels = is_administrator | is_school_staff
+can_manage_service_levels = is_administrator | is_network_manager | is_leader
+
+
+@rules.predicate
+def is_authority_consultant(user, authority) -> bool:
+    """An LEA consultant of `authority` (an Authority or its pk)."""
+    if not user.is_authenticated or authority is None:
+        return False
+    authority_id = getattr(authority, "pk", authority)
+    return any(
+        role.authority_id == authority_id and role.role == AuthorityRoleKind.CONSULTANT for role in user.authority_roles
+    )
+
+
+@rules.predicate
+def can_manage_support_package(user, package) -> bool:
+    """The LEA's traded services are kept by its consultants (obj: a package, or an authority); shared by all: admin."""
+    if is_administrator.test(user):
+        return True
+    authority_id = package.pk if isinstance(package, Authority) else getattr(package, "authority_id", None)
+    return authority_id is not None and is_authority_consultant.test(user, authority_id)
+
+
+# Which school buys which package: the authority's consultants (obj: a school or a subscription).
+can_manage_subscriptions = is_administrator | is_consultant
+
+# The termly service report and the consultancy-day pack (obj: a school): its leaders and network manager, and
+# the LEA's consultants.
+can_view_service_reports = is_administrator | is_leader | is_network_manager | is_consultant
 
 
 def require(predicate: rules.Predicate, user: Any, obj: Any = None, message: str | None = None) -> None:

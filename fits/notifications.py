@@ -115,6 +115,30 @@ EVENTS: dict[str, Event] = {
         "flagged incident is logged. It never carries the details: they sign in to read them.",
         headline="{reference}: a safeguarding concern was logged",
     ),
+    "review_due": Event(
+        "Review due",
+        "To an agreement's owner, and to the LEA's consultants for a school's traded-services subscription, 30 "
+        "and 7 days before its review date and on the day after it passes (each reminder once).",
+        headline="Review due: {title}",
+    ),
+    "sla_warning": Event(
+        "Service level warning",
+        "To the assignee and the ticket's support group when a response or resolution target is nearly used "
+        "up (the agreement's warning share, 75 % unless it says otherwise).",
+        headline="{reference} is close to its service level: {title}",
+    ),
+    "sla_breach": Event(
+        "Service level breached",
+        "To the assignee, the ticket's support group and the school's network managers when a response or "
+        "resolution target is missed.",
+        headline="{reference} breached its service level: {title}",
+    ),
+    "sla_escalation": Event(
+        "Service level escalated to the LEA",
+        "To the assignee, the group, the network managers and the authority's consultants and support unit "
+        "when a breached target reaches the agreement's escalation share (150 % unless it says otherwise).",
+        headline="{reference} escalated to the LEA (service level): {title}",
+    ),
     "digest": Event(
         "Daily digest",
         "Once a day, to people who chose a digest: their notifications of the last day that have not been e-mailed.",

@@ -42,11 +42,40 @@ DEFAULT_SCHEDULES = [
         "(each school's threshold) raise a candidate problem for a technician to review.",
     ),
     Schedule(
+        name="Detect service-level warnings and breaches",
+        task="servicelevels.tasks.detect_breaches",
+        crontab="* * * * *",  # every minute (crontab.guru: "At every minute")
+        description="SLA clocks: tickets whose response or resolution target reaches its warning share, "
+        "its due time or its escalation share are recorded once each, and the assignee, the group, the "
+        "network manager and the LEA are told as the level requires.",
+    ),
+    Schedule(
         name="Read the support mailboxes",
         task="servicedesk.tasks.mailboxes_poll_task",
         crontab="*/2 * * * *",  # every 2 minutes (crontab.guru: "At every 2nd minute")
         description="E-mail intake: each school's active support mailbox is read over IMAP; new mail opens "
         "tickets, replies are added to theirs (one task per mailbox, so one failing stops no other).",
+    ),
+    Schedule(
+        name="Roll up today's service-level figures",
+        task="servicelevels.tasks.rollup_recent",
+        crontab="*/15 * * * *",  # every 15 minutes (crontab.guru: "At every 15th minute")
+        description="Service Level dashboards: today's and yesterday's figures per school, priority, kind and "
+        "service are rebuilt from the tickets (DailyFigures).",
+    ),
+    Schedule(
+        name="Roll up the last week's service-level figures",
+        task="servicelevels.tasks.rollup_week",
+        crontab="30 2 * * *",  # at 02:30 every day (crontab.guru: "At 02:30")
+        description="Service Level dashboards: the last seven days' figures are rebuilt, catching late "
+        "satisfaction answers and resolutions confirmed after the day.",
+    ),
+    Schedule(
+        name="Remind of service-level reviews",
+        task="servicelevels.tasks.remind_reviews",
+        crontab="0 8 * * *",  # at 08:00 every day (crontab.guru: "At 08:00")
+        description="Service Level Management: agreements' owners, and the LEA's consultants for traded-services "
+        "subscriptions, are told 30 and 7 days before a review date and once it is overdue (each reminder once).",
     ),
 ]
 

@@ -23,6 +23,7 @@ from incidents.work_api import (
     IncidentWorkActions,
     SupportGroupBriefSerializer,
 )
+from servicelevels.models import ITService
 
 
 class IncidentSerializer(BriefSerializer):
@@ -83,6 +84,15 @@ class IncidentSerializer(BriefSerializer):
             "updated_at",
             "resolved_at",
             "closed_at",
+            # The SLA clock (servicelevels.sla): computed, never written through the API.
+            "service",
+            "agreement",
+            "response_due_at",
+            "resolution_due_at",
+            "response_met",
+            "resolution_met",
+            "resolved_at_first_contact",
+            "reopen_count",
             "actions",
         )
         read_only_fields = fields
@@ -118,6 +128,12 @@ class IncidentLogSerializer(ScopedInputSerializer):
         queryset=Location.objects.all(), required=False, allow_null=True, help_text="The room's id (CMDB locations)."
     )
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=ITService.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The ICT service's id (service catalogue); left out, it follows from the CI or the default.",
+    )
     safeguarding = serializers.BooleanField(
         default=False, help_text="A child-protection concern: only the safeguarding leads and a few others see it."
     )

@@ -49,6 +49,13 @@ def _notify(incident: Incident, event: str, actor: User | None = None, **context
     _notify_followers(incident, event, actor=actor, context=context)
 
 
+def _clock(incident: Incident, *, new: bool = False) -> None:
+    """Recompute the ticket's SLA clock (due times, met flags, next breach check): servicelevels.sla."""
+    from servicelevels import sla
+
+    sla.clock_refresh(incident, new=new)
+
+
 def lesson_now(location, at=None) -> Lesson | None:
     """The lesson timetabled in the room `location` at `at` (now), if any."""
     if location is None:
@@ -84,6 +91,7 @@ def incident_log(
     safeguarding: bool = False,
     kind: str = TicketKind.INCIDENT,
     awaiting_approval: bool = False,
+    service=None,
 ) -> Incident:
     """Log an incident (FITS step 2) or a service request: the user's sheet, or a call the desk takes for them.
 
@@ -92,6 +100,8 @@ def incident_log(
     reference is the school's next INC (or REQ) number; the category's default group gets it.
     A service request (servicedesk.services.request_log) calls this first, then adds its
     catalogue item and answers; one that needs approval starts awaiting approval.
+    The ICT service is `service`, else inferred from the CI (servicelevels.sla.service_for); the
+    ticket's SLA clock starts now (due times from the school's agreement or the built-in targets).
     """
     reporter = reporter or logged_by
     access.require(access.can_log_incident, logged_by, school, "You cannot log incidents at this school.")
@@ -103,7 +113,7 @@ def incident_log(
             raise ValidationError({"reporter": f"{reporter} has no role at {school}."})
     if not title.strip():
         raise ValidationError({"title": "Give the incident a short summary."})
-    for name, record in (("ci", ci), ("location", location)):
+    for name, record in (("ci", ci), ("location", location), ("service", service)):
         if record is not None and record.school_id != school.pk:
             raise ValidationError({name: f"{record} belongs to another school."})
     if category is not None and not category.applies_at(school):
@@ -111,9 +121,14 @@ def incident_log(
     lesson = lesson_now(location) if kind == TicketKind.INCIDENT else None
     if lesson is not None:
         urgency = Urgency.HIGH
+    if service is None:
+        from servicelevels.sla import service_for
+
+        service = service_for(school=school, ci=ci)
     incident = Incident.objects.create(
         school=school,
         kind=kind,
+        service=service,
         ci=ci,
         location=location,
         category=category,
@@ -137,6 +152,7 @@ def incident_log(
     if lesson is not None:
         text += f" Lesson affected: {lesson} (urgency raised to high)."
     activity.record(incident, actor=logged_by, kind=Activity.Kind.CREATED, text=text)
+    _clock(incident, new=True)
     _notify(incident, "logged", actor=logged_by)
     if safeguarding:
         _alert_safeguarding_leads(incident, actor=logged_by)
@@ -183,6 +199,8 @@ def incident_assign(
         incident.status = Incident.WORKFLOW.check(incident.status, consequence).target
         fields.append("status")
     incident.save(update_fields=fields)
+    if "first_response_at" in fields or consequence:
+        _clock(incident)
     changes = {}
     if old != assignee:
         changes["assignee"] = [str(old) if old else None, str(assignee) if assignee else None]
@@ -239,10 +257,12 @@ def incident_transition(
         fields.append("closed_at")
     elif action == "reopen":
         incident.resolved_at, incident.resolution_code = None, ""
-        fields += ["resolved_at", "resolution_code"]
+        incident.reopen_count += 1
+        fields += ["resolved_at", "resolution_code", "reopen_count"]
     if action in ("start", "resolve"):
         fields += _first_response(incident, actor, now)
     incident.save(update_fields=fields)
+    _clock(incident)
     _record_move(incident, actor=actor, old=old, note=note, hold_reason=reason, resolution_code=code)
     if minutes:
         incident_log_time(incident=incident, person=actor, minutes=minutes, note=transition.label)
@@ -264,7 +284,8 @@ def incident_comment(*, incident: Incident, author: User, text: str, public: boo
     now = timezone.now()
     Incident.objects.filter(pk=incident.pk).update(updated_at=now)
     if public and author.pk != incident.reporter_id and access.is_school_staff.test(author, incident):
-        Incident.objects.filter(pk=incident.pk, first_response_at__isnull=True).update(first_response_at=now)
+        if Incident.objects.filter(pk=incident.pk, first_response_at__isnull=True).update(first_response_at=now):
+            _clock(incident)
     if public:
         _notify(incident, "commented", actor=author, comment={"text": entry.text})
     return entry
@@ -287,6 +308,7 @@ def incident_close_unconfirmed(*, now=None) -> int:
             incident.status = Incident.WORKFLOW.check(incident.status, "expire").target
             incident.closed_at = now
             incident.save(update_fields=["status", "closed_at", "updated_at"])
+            _clock(incident)
             activity.record_status(
                 incident,
                 actor=None,
@@ -370,9 +392,42 @@ def incident_reprioritise(*, incident: Incident, actor: User, impact: int, urgen
     }
     incident.impact, incident.urgency, incident.priority = impact, urgency, priority
     incident.save(update_fields=["impact", "urgency", "priority", "updated_at"])
+    _clock(incident)
     text = f"Priority {old.label} → {priority.label} (impact: {impact.label.lower()}; "
     text += f"urgency: {urgency.label.lower()}). {note.strip()}"
     activity.record(incident, actor=actor, kind=Activity.Kind.FIELD, text=text.strip(), changes=changes)
+    return incident
+
+
+@transaction.atomic
+def incident_set_service(*, incident: Incident, actor: User, service) -> Incident:
+    """Correct the ICT service the ticket counts against (None: no service). The desk's routing work;
+    the ticket may move under another agreement, so its due times are worked out again."""
+    incident = _locked(incident)
+    access.require(access.can_route_incident, actor, incident, "You cannot change the service of this ticket.")
+    if service is not None:
+        if service.school_id != incident.school_id:
+            raise ValidationError({"service": f"{service} belongs to another school."})
+        if not service.is_active and service.pk != incident.service_id:
+            raise ValidationError({"service": f"{service} is no longer in the catalogue."})
+    if (service.pk if service else None) == incident.service_id:
+        return incident
+    old = incident.service
+    old_agreement = incident.agreement
+    incident.service = service
+    incident.save(update_fields=["service", "updated_at"])
+    _clock(incident)
+    text = f"Service {old or 'none'} → {service or 'none'}."
+    if old_agreement != incident.agreement:
+        text += f" Measured against {incident.agreement or 'the built-in targets'} now."
+    activity.record(
+        incident,
+        actor=actor,
+        kind=Activity.Kind.FIELD,
+        text=text,
+        public=False,
+        changes={"service": [str(old) if old else None, str(service) if service else None]},
+    )
     return incident
 
 
@@ -408,6 +463,8 @@ def incident_submit(
             note=resolution,
             resolution_code=resolution_code,
         )
+        Incident.objects.filter(pk=incident.pk).update(resolved_at_first_contact=True)
+        incident.resolved_at_first_contact = True
     return incident
 
 
@@ -433,6 +490,7 @@ def incident_confirm(
     incident.closed_at = timezone.now()
     incident.satisfaction, incident.satisfaction_comment = satisfaction, comment
     incident.save(update_fields=["status", "closed_at", "satisfaction", "satisfaction_comment", "updated_at"])
+    _clock(incident)
     text = "Confirmed: the service is back"
     if satisfaction is not None:
         text += f". Rated {satisfaction} out of 5 ({Satisfaction(satisfaction).label.lower()})"
@@ -822,6 +880,8 @@ def incident_escalate(
             incident.supplier_reference = reference
             fields.append("supplier_reference")
     incident.save(update_fields=fields)
+    if old_status != incident.status or incident.hold_reason:
+        _clock(incident)
     changes = {"group": [str(old_group) if old_group else None, str(group)]}
     if old_assignee != incident.assignee:
         changes["assignee"] = [str(old_assignee) if old_assignee else None, None]
@@ -878,6 +938,8 @@ def incident_take_back(*, incident: Incident, actor: User, note: str = "") -> In
     if incident.status != Status.ON_HOLD:
         incident.hold_reason = ""
     incident.save(update_fields=["group", "assignee", "status", "hold_reason", "updated_at"])
+    if old_status != incident.status:
+        _clock(incident)
     changes = {"group": [str(old_group), None], "taken_back": True}
     if old_assignee != incident.assignee:
         changes["assignee"] = [str(old_assignee) if old_assignee else None, str(incident.assignee or "") or None]
@@ -1025,6 +1087,7 @@ def incident_merge(*, duplicate: Incident, into: Incident, actor: User, note: st
         update_fields=["status", "resolution_code", "duplicate_of", "hold_reason", "resolution", "resolved_at",
                        "closed_at", "updated_at"]
     )  # fmt: skip
+    _clock(duplicate)
     _record_move(duplicate, actor=actor, old=old, note=duplicate.resolution, resolution_code=ResolutionCode.DUPLICATE)
     # Tickets merged into the duplicate earlier follow it to the survivor.
     Incident.objects.filter(duplicate_of=duplicate).update(duplicate_of=into)
@@ -1082,6 +1145,8 @@ def incident_declare_major(*, incident: Incident, actor: User, note: str = "") -
     incident.is_major, incident.impact = True, Impact.HIGH
     incident.priority = priority_for(incident.impact, incident.urgency, authority_id=incident.school.authority_id)
     incident.save(update_fields=["is_major", "impact", "priority", "updated_at"])
+    if old_priority != incident.priority:
+        _clock(incident)
     changes: dict = {"is_major": [False, True]}
     if old_priority != incident.priority:
         changes["priority"] = [Priority(old_priority).label, Priority(incident.priority).label]
@@ -1181,6 +1246,7 @@ def incident_major_update(*, major: Incident, actor: User, text: str) -> Activit
     Incident.objects.filter(pk__in=[major.pk, *(c.pk for c in children)]).update(updated_at=now)
     if major.first_response_at is None:
         Incident.objects.filter(pk=major.pk).update(first_response_at=now)
+        _clock(major)
     told: set[int] = set()
     for ticket in (major, *children):  # each caller hears about, and is linked to, their own ticket
         if ticket.reporter_id not in told:
@@ -1205,6 +1271,7 @@ def _resolve_children(major: Incident, *, actor: User, note: str, resolution_cod
             child.first_response_at = now
             fields.append("first_response_at")
         child.save(update_fields=fields)
+        _clock(child)
         _record_move(
             child,
             actor=actor,

@@ -27,7 +27,9 @@ class IncidentListView(ScopedViewMixin, SingleTableMixin, FilterView):
     paginate_by = 25
 
     def get_queryset(self):
-        return super().get_queryset().for_list()
+        from servicelevels.sla import with_due_state
+
+        return with_due_state(super().get_queryset().for_list())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -51,8 +53,8 @@ class IncidentDetailView(ScopedViewMixin, DetailView):
     def get_queryset(self):
         incidents = super().get_queryset()
         return incidents.select_related(
-            "school", "reporter", "assignee", "logged_by", "ci", "location__parent__parent",
-            "group", "parent", "duplicate_of", "category__parent",
+            "school__authority", "reporter", "assignee", "logged_by", "ci", "location__parent__parent",
+            "group", "parent", "duplicate_of", "category__parent", "service", "agreement",
         )  # fmt: skip
 
     def get_context_data(self, **kwargs):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 
 from fits.forms import ScopedForm
 from incidents.models import OPEN_STATUSES, Incident, SupportGroup
+from servicelevels.models import ITService
 
 
 class GroupChoiceField(forms.ModelChoiceField):
@@ -41,6 +43,28 @@ class EscalateForm(ScopedForm):
             .filter(kind__in=[SupportGroup.Kind.AUTHORITY, SupportGroup.Kind.SUPPLIER], is_active=True)
             .exclude(pk=incident.group_id or 0)
             .order_by("kind", "name")
+        )
+
+
+class ServiceForm(ScopedForm):
+    """Correct the ICT service a ticket counts against (its agreement and due times may change)."""
+
+    service = forms.ModelChoiceField(
+        queryset=ITService.objects.all(),
+        required=False,
+        label="ICT service",
+        empty_label="No service",
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text="The service the caller lost: its agreement sets the ticket's due times.",
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = (
+            self.fields["service"]
+            .queryset.of_school(incident.school_id)
+            .filter(models.Q(is_active=True) | models.Q(pk=incident.service_id or 0))
+            .order_by("name")
         )
 
 

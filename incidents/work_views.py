@@ -24,6 +24,7 @@ from incidents.work_forms import (
     MajorUpdateForm,
     MergeForm,
     NoteForm,
+    ServiceForm,
     SupplierReferenceForm,
     TakeBackForm,
     TimeForm,
@@ -73,6 +74,7 @@ def work_context(user: Any, incident: Incident) -> dict[str, Any]:
         )
     if access.can_log_incident_time.test(user, incident):
         context["time_form"] = TimeForm(auto_id="time_%s")
+    context.update(service_level_context(user, incident))
     if incident.status != Status.CLOSED and not incident.is_major and access.can_merge_incident.test(user, incident):
         context["merge_form"] = MergeForm(user=user, incident=incident, auto_id="merge_%s")
     plain_call = is_open and not incident.is_major and incident.kind == TicketKind.INCIDENT
@@ -88,6 +90,25 @@ def work_context(user: Any, incident: Incident) -> dict[str, Any]:
         context["major_update_form"] = MajorUpdateForm()
         if is_open:
             context["link_child_form"] = LinkChildForm(user=user, incident=incident)
+    return context
+
+
+def service_level_context(user: Any, incident: Incident) -> dict[str, Any]:
+    """The ticket page's "Service level" card: the agreement, each clock's due time and state (support staff)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from servicelevels import sla
+
+    context: dict[str, Any] = {"clocks": sla.clock_view(incident)}
+    if incident.agreement_id:
+        try:
+            context["agreement_url"] = reverse("servicelevels:agreement_detail", args=[incident.agreement_id])
+        except NoReverseMatch:
+            pass
+    if incident.is_open and access.can_route_incident.test(user, incident):
+        context["service_form"] = ServiceForm(
+            user=user, incident=incident, initial={"service": incident.service_id}, auto_id="service_%s"
+        )
     return context
 
 
@@ -133,6 +154,16 @@ class EscalateView(WorkActionView):
             self.done(f"{incident.reference} escalated to {group}: on hold, waiting for the supplier.{sent}")
         else:
             self.done(f"{incident.reference} escalated to {group}: it is in their queue now.")
+
+
+class SetServiceView(WorkActionView):
+    form_class = ServiceForm
+    scoped_form = True
+
+    def act(self, data):
+        incident = services.incident_set_service(incident=self.object, actor=self.request.user, service=data["service"])
+        measured = incident.agreement or "the built-in targets"
+        self.done(f"{incident.reference} now counts against {incident.service or 'no service'} ({measured}).")
 
 
 class TakeBackView(WorkActionView):

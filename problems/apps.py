@@ -14,3 +14,9 @@ class ProblemsConfig(AppConfig):
         NavItem("Recurring incidents", "problems:candidates", icon="refresh", visible="can_view_problem"),
         NavItem("Problem report", "problems:report", icon="chart-bar", visible="can_view_problem"),
     ]
+
+    def ready(self) -> None:
+        from problems.packs import open_problems_section
+        from servicelevels.packs import register_section
+
+        register_section("problems", "Open problems and known errors", 20, open_problems_section)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 
 from cmdb.models import ConfigurationItem, Location
 from incidents.filters import IncidentFilterSet
@@ -23,6 +23,8 @@ SORTS = {
     "newest": ("Newest", ("-created_at", "-pk")),
     "updated": ("Last updated", ("-updated_at", "-pk")),
     "reference": ("Reference", ("reference", "school_id")),
+    # Soonest resolution due first; tickets whose clock is stopped (no due time) last.
+    "due": ("Due first", (F("resolution_due_at").asc(nulls_last=True), "priority", "pk")),
 }
 SORT_CHOICES = [(key, label) for key, (label, _) in SORTS.items()]
 DEFAULT_SORT = "priority"

@@ -26,6 +26,7 @@ from servicedesk import workbench
 from servicedesk.models import SavedFilter
 from servicedesk.workbench_filters import DEFAULT_SORT, SORT_CHOICES, WorkbenchFilterSet
 from servicedesk.workbench_forms import BulkActionForm, SavedFilterForm, SavedFilterMoveForm
+from servicelevels.sla import with_due_state
 
 MAX_PAGE = 1000  # 50,000 tickets: past that, narrow the filters
 
@@ -87,7 +88,7 @@ class WorkbenchMixin(ScopedViewMixin):
         ids = ids[: workbench.PAGE_SIZE]
         if not ids:
             return [], has_next
-        found = tickets.model.objects.visible_to(self.request.user).filter(pk__in=ids)
+        found = with_due_state(tickets.model.objects.visible_to(self.request.user).filter(pk__in=ids))
         by_id = {
             row.pk: row for row in found.select_related("school", "reporter", "assignee", "group", "location", "ci")
         }

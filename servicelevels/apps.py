@@ -9,7 +9,23 @@ class ServiceLevelsConfig(AppConfig):
     fits_group = "processes"
     fits_order = 70
     navigation = [
+        NavItem("Service dashboard", "servicelevels:dashboard", icon="chart-bar", visible="can_view_service_levels"),
+        NavItem("Schools side by side", "servicelevels:authority", icon="building", visible="is_consultant"),
+        NavItem("ICT services", "servicelevels:service_list", icon="category", visible="can_view_service_levels"),
+        NavItem("Agreements", "servicelevels:agreement_list", icon="checks", visible="can_view_service_levels"),
+        NavItem(
+            "Support packages", "servicelevels:package_list", icon="shopping-cart", visible="can_view_service_levels"
+        ),
+        NavItem(
+            "Subscriptions",
+            "servicelevels:subscription_list",
+            icon="building-community",
+            visible="can_view_service_levels",
+        ),
         NavItem(
             "School calendars", "servicelevels:calendar_list", icon="calendar", visible="can_view_service_desk_config"
+        ),
+        NavItem(
+            "Service reports", "servicelevels:report_list", icon="clipboard-list", visible="can_view_service_reports"
         ),
     ]

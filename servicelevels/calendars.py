@@ -222,6 +222,25 @@ def _require_manage(actor: User, calendar: Calendar) -> None:
     access.require(access.can_manage_shared_config, actor, calendar, "You cannot change this calendar.")
 
 
+def affected_school_ids(calendar: Calendar) -> list[int]:
+    """The schools whose clocks a change to `calendar` moves: its school, or every school of its authority
+    (a school's own calendar takes only some parts from it, so all of them are refreshed)."""
+    if calendar.school_id is not None:
+        return [calendar.school_id]
+    if calendar.authority_id is not None:
+        return list(School.objects.filter(authority_id=calendar.authority_id).values_list("pk", flat=True))
+    return []
+
+
+def _refresh(calendar: Calendar) -> None:
+    """Open tickets' due times follow the calendar (servicelevels.sla recomputes them after commit)."""
+    from servicelevels import sla
+
+    refresh = getattr(sla, "schedule_refresh", None)
+    if refresh is not None:
+        refresh(affected_school_ids(calendar))
+
+
 @transaction.atomic
 def calendar_create(
     *, actor: User, name: str, school: School | None = None, authority=None, nation: str = ""
@@ -271,6 +290,7 @@ def working_hours_set(
     if errors:
         raise ValidationError(errors)
     WorkingHours.objects.filter(calendar=calendar).delete()
+    _refresh(calendar)
     return WorkingHours.objects.bulk_create(
         WorkingHours(calendar=calendar, weekday=weekday, opens=opens, closes=closes)
         for weekday, spans in sorted(hours.items())
@@ -292,7 +312,64 @@ def closure_add(
     )
     closure.full_clean()
     closure.save()
+    _refresh(calendar)
     return closure
+
+
+CLOSURE_FIELDS = ("kind", "name", "starts", "ends", "staff_working")
+TERM_FIELDS = ("name", "starts", "ends", "provisional")
+
+
+@transaction.atomic
+def closure_update(*, closure: Closure, actor: User, **fields) -> Closure:
+    """Change an INSET day or closure (its dates, its name, whether staff work)."""
+    closure = Closure.objects.select_related("calendar").select_for_update().get(pk=closure.pk)
+    _require_manage(actor, closure.calendar)
+    unknown = set(fields) - set(CLOSURE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown fields {sorted(unknown)}.")
+    for name, value in fields.items():
+        setattr(closure, name, value.strip() if name == "name" else value)
+    closure.ends = closure.ends or closure.starts
+    closure.full_clean()
+    closure.save()
+    _refresh(closure.calendar)
+    return closure
+
+
+@transaction.atomic
+def closure_delete(*, closure: Closure, actor: User) -> None:
+    """Remove an INSET day or closure (entered in error, or the closure was called off)."""
+    closure = Closure.objects.select_related("calendar").select_for_update().get(pk=closure.pk)
+    _require_manage(actor, closure.calendar)
+    closure.delete()
+    _refresh(closure.calendar)
+
+
+@transaction.atomic
+def term_date_update(*, term: TermDate, actor: User, **fields) -> TermDate:
+    """Change a term's name or dates (confirming a provisional one clears its mark)."""
+    term = TermDate.objects.select_related("calendar").select_for_update().get(pk=term.pk)
+    _require_manage(actor, term.calendar)
+    unknown = set(fields) - set(TERM_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown fields {sorted(unknown)}.")
+    for name, value in fields.items():
+        setattr(term, name, value.strip() if name == "name" else value)
+    term.school_year = school_year_of(term.starts)
+    term.full_clean()
+    term.save()
+    _refresh(term.calendar)
+    return term
+
+
+@transaction.atomic
+def term_date_delete(*, term: TermDate, actor: User) -> None:
+    """Remove a term span."""
+    term = TermDate.objects.select_related("calendar").select_for_update().get(pk=term.pk)
+    _require_manage(actor, term.calendar)
+    term.delete()
+    _refresh(term.calendar)
 
 
 @transaction.atomic
@@ -302,6 +379,7 @@ def term_date_add(*, calendar: Calendar, actor: User, name: str, starts: date, e
     term = TermDate(calendar=calendar, name=name.strip(), starts=starts, ends=ends, school_year=school_year_of(starts))
     term.full_clean()
     term.save()
+    _refresh(calendar)
     return term
 
 
@@ -341,4 +419,5 @@ def calendar_roll_over(*, calendar: Calendar, actor: User, from_year: str, to_ye
         calendar=calendar, starts__gte=first, starts__lt=first.replace(year=first.year + 1)
     )
     closures = closures.count()
+    _refresh(calendar)
     return RollOverReport(created=created, already=False, closures_to_add=closures)

@@ -19,8 +19,10 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from fits import access
 from fits.models import Nation
 from fits.scoping import SchoolOwned, SharedOwned
+from fits.workflow import Transition, Workflow
 from incidents.models import Priority, TicketKind
 
 
@@ -303,6 +305,41 @@ class Agreement(SchoolOwned):
         DRAFT = "draft", "Draft"
         AGREED = "agreed", "Agreed"
         RETIRED = "retired", "Retired"
+
+    # Draft it, agree it with its users (one agreed SLA per service at a school), revise or retire it.
+    WORKFLOW = Workflow(
+        Status,
+        [
+            Transition(
+                "agree",
+                "Agree",
+                (Status.DRAFT,),
+                Status.AGREED,
+                access.can_manage_service_levels,
+                style="success",
+                help="Its users have agreed it: its targets set the due times of the tickets it covers.",
+            ),
+            Transition(
+                "revise",
+                "Revise",
+                (Status.AGREED,),
+                Status.DRAFT,
+                access.can_manage_service_levels,
+                note_label="What is being revised, and why",
+                help="Back to draft to change it; tickets fall back on the built-in targets until it is agreed again.",
+            ),
+            Transition(
+                "retire",
+                "Retire",
+                (Status.AGREED,),
+                Status.RETIRED,
+                access.can_manage_service_levels,
+                style="danger",
+                note_label="Why it is retired",
+                help="It no longer applies (replaced, or the service has gone).",
+            ),
+        ],
+    )
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SLA)
     name = models.CharField(max_length=150)

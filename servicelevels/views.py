@@ -8,16 +8,21 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, FormView, ListView, View
 
 from fits import access
-from fits.views import RecordActionView, ScopedViewMixin
+from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
+from servicelevels import calendars as calendar_services
 from servicelevels.calendars import calendar_view, calendars_for
+from servicelevels.forms import ClosureForm, TermDateForm, WorkingHoursForm, add_service_errors
 from servicelevels.ical import term_dates_import_ics
-from servicelevels.models import Calendar, WorkingHours
+from servicelevels.models import Calendar, Closure, TermDate, WorkingHours
 
 MAX_ICS_BYTES = 1024 * 1024
 
@@ -91,6 +96,7 @@ class CalendarDetailView(CalendarMixin, DetailView):
             closures=calendar.closures.all(),
             may_change=access.can_manage_shared_config.test(self.request.user, calendar),
             nation=view.nation,
+            closure_kinds=Closure.Kind.choices,
         )
         return context
 
@@ -118,3 +124,149 @@ class CalendarImportView(CalendarMixin, RecordActionView):
         messages.success(self.request, f"Imported {len(report.imported)} entries, skipped {len(report.skipped)}.")
         for line in report.skipped:
             messages.info(self.request, f"Skipped {line}")
+
+
+# =============================================================================
+# Editing a calendar: working hours, term dates, INSET days and closures (through servicelevels.calendars)
+# =============================================================================
+
+
+def _report(form, error: Exception) -> None:
+    if isinstance(error, PermissionDenied):
+        form.add_error(None, str(error) or "You cannot change this calendar.")
+    else:
+        add_service_errors(form, error)
+
+
+class CalendarHoursView(CalendarMixin, ServiceErrorMixin, FormView):
+    """The working hours of each weekday, several spans a day ("08:00-12:00, 13:00-16:00")."""
+
+    template_name = "servicelevels/calendar_hours.html"
+    narrow_to_current_school = False
+    form_class = WorkingHoursForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = get_object_or_404(self.get_queryset().prefetch_related("hours"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "calendar": self.object}
+
+    def get_context_data(self, **kwargs):
+        may_change = access.can_manage_shared_config.test(self.request.user, self.object)
+        return super().get_context_data(**kwargs, calendar=self.object, may_change=may_change)
+
+    def form_valid(self, form):
+        try:
+            calendar_services.working_hours_set(
+                calendar=self.object, actor=self.request.user, hours=form.cleaned_data["hours"]
+            )
+        except (ValidationError, PermissionDenied) as error:
+            _report(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "Working hours saved: open tickets' due times follow.")
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+
+class TermDateCreateView(CalendarMixin, RecordActionView):
+    form_class = TermDateForm
+
+    def act(self, data):
+        term = calendar_services.term_date_add(
+            calendar=self.object, actor=self.request.user, name=data["name"], starts=data["starts"], ends=data["ends"]
+        )
+        messages.success(self.request, f"{term} added.")
+
+
+class ClosureCreateView(CalendarMixin, RecordActionView):
+    form_class = ClosureForm
+
+    def act(self, data):
+        closure = calendar_services.closure_add(
+            calendar=self.object, actor=self.request.user, kind=data["kind"], name=data["name"],
+            starts=data["starts"], ends=data["ends"], staff_working=data["staff_working"],
+        )  # fmt: skip
+        messages.success(self.request, f"{closure} added.")
+
+
+class CalendarEntryMixin(LoginRequiredMixin):
+    """A term or closure of a calendar the user can see (another school's answers 404 like a missing one)."""
+
+    entry_model: type = TermDate
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            readable = access.here_or_anywhere(access.can_view_service_desk_config)
+            if not readable.test(request.user, None):
+                raise Http404("Calendars are for support staff.")
+            calendars = Calendar.objects.visible_to(request.user)
+            entries = self.entry_model.objects.select_related("calendar").filter(calendar__in=calendars)
+            self.entry = get_object_or_404(entries, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CalendarEntryUpdateView(CalendarEntryMixin, FormView):
+    template_name = "servicelevels/calendar_entry_form.html"
+
+    def get_form(self, form_class=None):
+        data = self.request.POST if self.request.method == "POST" else None
+        if self.entry_model is TermDate:
+            return TermDateForm.for_term(self.entry, data)
+        return ClosureForm.for_closure(self.entry, data)
+
+    def get_context_data(self, **kwargs):
+        calendar = self.entry.calendar
+        return super().get_context_data(
+            **kwargs,
+            entry=self.entry,
+            calendar=calendar,
+            is_term=self.entry_model is TermDate,
+            may_change=access.can_manage_shared_config.test(self.request.user, calendar),
+        )
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        try:
+            if self.entry_model is TermDate:
+                calendar_services.term_date_update(term=self.entry, actor=self.request.user, **data)
+            else:
+                if data["staff_working"] is None:
+                    data["staff_working"] = data["kind"] == Closure.Kind.INSET
+                calendar_services.closure_update(closure=self.entry, actor=self.request.user, **data)
+        except (ValidationError, PermissionDenied) as error:
+            _report(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{data['name']} saved.")
+        return HttpResponseRedirect(self.entry.calendar.get_absolute_url())
+
+
+class TermDateUpdateView(CalendarEntryUpdateView):
+    entry_model = TermDate
+
+
+class ClosureUpdateView(CalendarEntryUpdateView):
+    entry_model = Closure
+
+
+class CalendarEntryDeleteView(CalendarEntryMixin, View):
+    def post(self, request, *args, **kwargs):
+        calendar = self.entry.calendar
+        try:
+            if self.entry_model is TermDate:
+                calendar_services.term_date_delete(term=self.entry, actor=request.user)
+            else:
+                calendar_services.closure_delete(closure=self.entry, actor=request.user)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, str(getattr(error, "message", error)) or "You cannot change this calendar.")
+        else:
+            messages.success(request, f"{self.entry.name} removed.")
+        return HttpResponseRedirect(calendar.get_absolute_url())
+
+
+class TermDateDeleteView(CalendarEntryDeleteView):
+    entry_model = TermDate
+
+
+class ClosureDeleteView(CalendarEntryDeleteView):
+    entry_model = Closure

@@ -113,6 +113,7 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(problems_world(schools, cast, incidents))
     cmdb.update(service_desk_config_world(schools, cast))
     cmdb.update(calendars_world(schools, cast))
+    cmdb.update(service_levels_world(schools, cast, cmdb))
     cmdb.update(saved_filters_world(cast))
     cmdb.update(notifications_world(cast, incidents))
     cmdb.update(mail_world(schools))
@@ -290,6 +291,64 @@ def calendars_world(schools: dict[str, School], cast: dict[str, User]) -> dict[s
     }
 
 
+# Service Level Management (support staff's, like the calendars): at each school an ICT service, an SLA, a
+# subscription to its authority's package, a term and an INSET day in its calendar (and spare ones to remove).
+# Packages belong to an authority: keyed by the first school of each (see Sees.keys), named [lea:authority].
+IT_SERVICE, AGREEMENT, SUBSCRIPTION = "servicelevels.ITService", "servicelevels.Agreement", "servicelevels.Subscription"
+PACKAGE, TERM, CLOSURE = "servicelevels.SupportPackage", "servicelevels.TermDate", "servicelevels.Closure"
+AUTHORITY_OF = {"highfield": "bolton", "riverside": "bolton", "westfield": "wigan"}
+PACKAGE_KEYS = {"bolton": "highfield", "wigan": "westfield"}
+
+
+def lea_of(authority: str) -> str:
+    return f"[lea:{authority}]"
+
+
+def service_levels_world(schools, cast, cmdb) -> dict[str, dict[str, Any]]:
+    from datetime import date
+
+    from servicelevels import calendars
+    from servicelevels import services as levels
+
+    admin = cast["admin"]
+    records: dict[str, dict[str, Any]] = {
+        name: {} for name in (IT_SERVICE, AGREEMENT, SUBSCRIPTION, PACKAGE, TERM, f"{TERM}:spare", CLOSURE,
+                              f"{CLOSURE}:spare")
+    }  # fmt: skip
+    for authority, slug in PACKAGE_KEYS.items():
+        records[PACKAGE][slug] = levels.support_package_create(
+            authority=schools[slug].authority, actor=admin, name=f"Gold {lea_of(authority)}",
+            targets={"1": {"response": 30, "resolution": 240}},
+        )  # fmt: skip
+    for slug, school in schools.items():
+        mark = cmdb_of(slug)
+        service = levels.it_service_create(school=school, actor=admin, name=f"Service {mark}")
+        agreement = levels.agreement_create(
+            school=school, actor=admin, owner=admin, name=f"SLA {mark}", starts=date(2026, 9, 1),
+            review_date=date(2027, 7, 1), services=[service], description=f"Agreed {mark}",
+        )  # fmt: skip
+        levels.agreement_copy_built_in_targets(agreement=agreement, actor=admin)
+        package = records[PACKAGE][PACKAGE_KEYS[AUTHORITY_OF[slug]]]
+        subscription = levels.subscription_create(
+            school=school, package=package, actor=admin, starts=date(2026, 9, 1), ends=date(2027, 8, 31),
+            review_date=date(2027, 4, 1), notes=f"Bought {mark}",
+        )  # fmt: skip
+        calendar = cmdb[CALENDAR][slug]
+        records[IT_SERVICE][slug], records[AGREEMENT][slug], records[SUBSCRIPTION][slug] = (
+            service, agreement, subscription
+        )  # fmt: skip
+        for model, day in ((TERM, 1), (f"{TERM}:spare", 2)):
+            records[model][slug] = calendars.term_date_add(
+                calendar=calendar, actor=admin, name=f"Term {day} {mark}", starts=date(2026, 9, day),
+                ends=date(2026, 10, 20 + day),
+            )  # fmt: skip
+        for model, day in ((CLOSURE, 1), (f"{CLOSURE}:spare", 2)):
+            records[model][slug] = calendars.closure_add(
+                calendar=calendar, actor=admin, kind="inset", name=f"INSET {day} {mark}", starts=date(2026, 9, day)
+            )
+    return records
+
+
 def cmdb_world(schools: dict[str, School], technicians: dict[str, User]) -> dict[str, dict[str, Any]]:
     """At each school, a small network: a room, a switch cabled to a PC, a service running on the switch,
     software with a licence. Every name carries the school's [cmdb:slug] marker. The `:spare` cable and
@@ -390,6 +449,11 @@ class Sees:
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
+        if model == PACKAGE:  # an authority's: seen at each of its schools (keyed by its first school)
+            return frozenset(slug for authority, slug in PACKAGE_KEYS.items() if authority in
+                             {AUTHORITY_OF[school] for school in cmdb})  # fmt: skip
+        if model.startswith("servicelevels."):  # service levels: support staff's, leaders' and the LEA's
+            return cmdb
         if model.startswith(CATALOGUE_MODELS):  # the world's requests are all seen by their askers
             return self.schools
         return {"fits.School": self.schools, "incidents.Incident": self.incidents, "cmdb.InventorySubmission": cmdb,
@@ -442,6 +506,9 @@ def forbidden_markers(world: World, viewer: str, *, slugs: bool = True) -> dict[
                 markers[f'"{slug}"'] = f"the slug of {slug}"
         if slug not in sees.keys("cmdb.ConfigurationItem"):
             markers[cmdb_of(slug)] = f"the CMDB of {slug}"
+    for authority, slug in PACKAGE_KEYS.items():
+        if slug not in sees.keys(PACKAGE):
+            markers[lea_of(authority)] = f"the traded services of {authority}"
     return markers
 
 
@@ -485,6 +552,7 @@ class ListRoute:
     shows: str | None = None  # the model whose rows it lists (checked to appear for people who see them)
     creates: Callable[[School, User | None, str], dict[str, Any]] | None = None  # POST data logging a record
     cmdb: bool = False  # a CMDB page: 404 for people who see no school's CMDB, as if it were not there
+    refuses: bool = False  # an endpoint for some roles only (the dashboards' API): anyone else gets 403
 
 
 @dataclass(frozen=True)
@@ -533,7 +601,7 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     # Groups and escalation, time, merging, major incidents (incidents/work_views.py, work_api.py)
     **{f"incidents:{name}": RecordRoute(INCIDENT, method="post") for name in (
         "escalate", "take_back", "supplier_reference", "log_time", "merge", "declare_major", "link_major",
-        "link_child", "unlink_major", "major_update")},
+        "link_child", "unlink_major", "major_update", "set_service")},
     **{f"api:incident-{name}": RecordRoute(INCIDENT, method="post") for name in (
         "escalate", "take-back", "supplier-reference", "merge", "declare-major", "link-major", "unlink-major",
         "major-update")},
@@ -668,6 +736,40 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:lesson-detail": RecordRoute(LESSON),
     "servicelevels:calendar_detail": RecordRoute(CALENDAR),
     "servicelevels:calendar_import": RecordRoute(CALENDAR, method="post"),
+    # Service Level Management: the catalogue, agreements, traded services, calendar editing, and their API.
+    "servicelevels:calendar_hours": RecordRoute(CALENDAR),
+    "servicelevels:calendar_term_create": RecordRoute(CALENDAR, method="post", data={"name": ""}),
+    "servicelevels:calendar_closure_create": RecordRoute(CALENDAR, method="post", data={"name": ""}),
+    "servicelevels:calendar_term_edit": RecordRoute(TERM),
+    "servicelevels:calendar_term_delete": RecordRoute(f"{TERM}:spare", method="post"),
+    "servicelevels:calendar_closure_edit": RecordRoute(CLOSURE),
+    "servicelevels:calendar_closure_delete": RecordRoute(f"{CLOSURE}:spare", method="post"),
+    "servicelevels:service_detail": RecordRoute(IT_SERVICE),
+    "servicelevels:service_edit": RecordRoute(IT_SERVICE),
+    "servicelevels:service_retire": RecordRoute(IT_SERVICE, method="post"),
+    "servicelevels:service_reinstate": RecordRoute(IT_SERVICE, method="post"),
+    "servicelevels:agreement_detail": RecordRoute(AGREEMENT),
+    "servicelevels:agreement_edit": RecordRoute(AGREEMENT),
+    "servicelevels:agreement_targets": RecordRoute(AGREEMENT),
+    "servicelevels:agreement_copy_targets": RecordRoute(AGREEMENT, method="post"),
+    "servicelevels:agreement_review": RecordRoute(AGREEMENT, method="post", data={"note": ""}),
+    "servicelevels:agreement_transition": RecordRoute(AGREEMENT, lambda r: {"pk": r.pk, "action": "agree"},
+                                                      method="post"),
+    "servicelevels:package_edit": RecordRoute(PACKAGE),
+    "servicelevels:subscription_edit": RecordRoute(SUBSCRIPTION),
+    "api:service-level-service-detail": RecordRoute(IT_SERVICE),
+    "api:service-level-service-retire": RecordRoute(IT_SERVICE, method="post"),
+    "api:service-level-agreement-detail": RecordRoute(AGREEMENT),
+    "api:service-level-agreement-activity": RecordRoute(AGREEMENT),
+    "api:service-level-agreement-agree": RecordRoute(AGREEMENT, method="post"),
+    "api:service-level-agreement-revise": RecordRoute(AGREEMENT, method="post"),
+    "api:service-level-agreement-retire": RecordRoute(AGREEMENT, method="post"),
+    "api:service-level-agreement-targets": RecordRoute(AGREEMENT, method="post", data={"targets": []}),
+    "api:service-level-agreement-review": RecordRoute(AGREEMENT, method="post", data={"note": ""}),
+    "api:service-level-package-detail": RecordRoute(PACKAGE),
+    "api:service-level-subscription-detail": RecordRoute(SUBSCRIPTION),
+    "api:service-level-calendar-detail": RecordRoute(CALENDAR),
+    "api:service-level-calendar-days": RecordRoute(CALENDAR),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -681,6 +783,19 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "incidents:group_create": ListRoute(cmdb=True),
     "incidents:priority_matrix": ListRoute(cmdb=True),
     "servicelevels:calendar_list": ListRoute(shows=CALENDAR, cmdb=True),
+    "servicelevels:service_list": ListRoute(shows=IT_SERVICE, cmdb=True),
+    "servicelevels:service_create": ListRoute(cmdb=True),
+    "servicelevels:agreement_list": ListRoute(shows=AGREEMENT, cmdb=True),
+    "servicelevels:agreement_create": ListRoute(cmdb=True),
+    "servicelevels:package_list": ListRoute(shows=PACKAGE, cmdb=True),
+    "servicelevels:package_create": ListRoute(cmdb=True),
+    "servicelevels:subscription_list": ListRoute(cmdb=True),  # names each school the viewer sees, with or without one
+    "servicelevels:subscription_create": ListRoute(cmdb=True),
+    "api:service-level-service-list": ListRoute(shows=IT_SERVICE, cmdb=True),
+    "api:service-level-agreement-list": ListRoute(shows=AGREEMENT, cmdb=True),
+    "api:service-level-package-list": ListRoute(shows=PACKAGE, cmdb=True),
+    "api:service-level-subscription-list": ListRoute(shows=SUBSCRIPTION, cmdb=True),
+    "api:service-level-calendar-list": ListRoute(shows=CALENDAR, cmdb=True),
     "api:category-list": ListRoute(shows=CATEGORY),
     "api:support-group-list": ListRoute(shows=GROUP),
     "incidents:create": ListRoute(creates=log_page_data),
@@ -753,6 +868,22 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "incidents:timetable_import": ListRoute(cmdb=True),
     "api:lesson-list": ListRoute(shows=LESSON),
     "safeguarding_leads": ListRoute(shows="fits.School"),
+    # The service reports (servicelevels/report_views.py): ?school=<slug> picks the school, one the viewer cannot
+    # see answers 404; support staff and ICT users are refused (403). tests/servicelevels/test_reports.py.
+    **dict.fromkeys(
+        [
+            f"servicelevels:report_{name}"
+            for name in ("list", "termly", "termly_pdf", "termly_csv", "pack", "pack_pdf", "pack_csv")
+        ],
+        ListRoute(),
+    ),
+    # The dashboards (servicelevels/dashboard_views.py, dashboard_api.py): ?school=<slug> picks the school (404 for
+    # one the viewer cannot see); ICT users are refused the school's, all but consultants the authority's (403).
+    # tests/servicelevels/test_dashboards.py.
+    "servicelevels:dashboard": ListRoute(),
+    "servicelevels:authority": ListRoute(),
+    "api:service-level-dashboard-list": ListRoute(refuses=True),
+    "api:service-level-authority-list": ListRoute(refuses=True),
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
@@ -967,10 +1098,12 @@ def test_lists_show_nothing_of_another_school(viewer, world, client_for, api_for
                 query = f"?{params}" if params else ""
                 response = client.get(url + query)
                 where = f"GET {url}{query} as {viewer}"
-                if school_filter and response.status_code == 400:
-                    continue  # a filter naming a school the viewer cannot see is refused: fine
+                if school_filter and response.status_code in (400, 404):
+                    continue  # a filter naming a school the viewer cannot see is refused, or missing: fine
                 if response.status_code in (302, 403) and not route.is_api and not spec.shows:
                     continue  # a form the viewer may not use sends them elsewhere or refuses (the desk importing)
+                if response.status_code == 403 and spec.refuses:
+                    continue  # an endpoint for some roles only refuses the others
                 if spec.cmdb and response.status_code == 404 and SEES[viewer].cmdb == frozenset():
                     continue  # the CMDB is not there for an ICT user
                 if response.status_code != 200:
@@ -998,6 +1131,8 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     if model in (SERVICE_REQUEST, TASK):
         record = world.records(model)[key]
         return (record.ticket.title if model == SERVICE_REQUEST else record.title) in content
+    if model == SUBSCRIPTION:
+        return world.records(model)[key].notes in content
     return world.records(model)[key].name in content
 
 

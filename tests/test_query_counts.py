@@ -330,6 +330,36 @@ class Rows:
             if not Calendar.objects.filter(school=school).exists():
                 calendar_create(actor=admin, school=school, name=f"{school.name} hours")
 
+    def service_levels(self, n: int) -> None:
+        """At highfield: services, agreements (with targets and services), bolton's packages, subscriptions (one a
+        year) — each kind up to n, through the services."""
+        from datetime import date
+
+        from servicelevels import services as levels
+        from servicelevels.models import Agreement, ITService, Subscription, SupportPackage
+
+        admin, school = self.cast["admin"], self.highfield
+        for i in range(ITService.objects.count(), n):
+            levels.it_service_create(school=school, actor=admin, name=f"Service {i}", owner=self.cast["netmgr"])
+        first = ITService.objects.order_by("pk").first()
+        for i in range(SupportPackage.objects.count(), n):
+            levels.support_package_create(
+                authority=school.authority, actor=admin, name=f"Package {i}",
+                targets={"1": {"response": 30, "resolution": 240}},
+            )  # fmt: skip
+        package = SupportPackage.objects.order_by("pk").first()
+        for i in range(Subscription.objects.count(), n):
+            levels.subscription_create(
+                school=school, package=package, actor=admin, starts=date(2000 + i, 9, 1),
+                ends=date(2001 + i, 8, 31), review_date=date(2001 + i, 4, 1),
+            )  # fmt: skip
+        for i in range(Agreement.objects.count(), n):
+            agreement = levels.agreement_create(
+                school=school, actor=admin, owner=admin, name=f"Agreement {i}", starts=date(2026, 9, 1),
+                review_date=date(2027, 7, 1), services=[first], kind="ola",
+            )  # fmt: skip
+            levels.agreement_copy_built_in_targets(agreement=agreement, actor=admin)
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "pk" not in route.kwarg_names:
             return {}
@@ -432,6 +462,30 @@ LISTS: dict[str, Target] = {
     "api:incident-attachments": Target("attachments", ("staff", "tech"), budget=10, small=1),
     "safeguarding_leads": Target("schools", ("consultant", "admin"), budget=10, small=1),
     "servicelevels:calendar_list": Target("calendars", ("netmgr", "consultant", "admin"), budget=12, small=1),
+    "api:service-level-calendar-list": Target("calendars", ("netmgr", "consultant", "admin"), budget=12, small=1),
+    # Service Level Management: the catalogue, agreements, traded services (grown together at highfield).
+    **{
+        key: Target("service_levels", ("netmgr", "consultant", "admin"), budget=14, small=1)
+        for key in (
+            "servicelevels:service_list",
+            "servicelevels:agreement_list",
+            "servicelevels:package_list",
+            "servicelevels:subscription_list",
+            "api:service-level-service-list",
+            "api:service-level-agreement-list",
+            "api:service-level-package-list",
+            "api:service-level-subscription-list",
+        )
+    },
+    # The service reports: the schools whose reports one reads; the report and the pack over a growing problem log.
+    "servicelevels:report_list": Target("schools", ("consultant", "admin"), budget=10, small=1),
+    "servicelevels:report_termly": Target("problems", ("leader", "consultant"), budget=20, small=1),
+    "servicelevels:report_pack": Target("problems", ("leader", "consultant"), budget=19, small=1),
+    # The dashboards: one school's figures whatever its tickets; the authority's schools side by side.
+    "servicelevels:dashboard": Target("incidents", ("leader", "tech", "consultant", "admin"), budget=19),
+    "api:service-level-dashboard-list": Target("incidents", ("leader", "consultant", "admin"), budget=13),
+    "servicelevels:authority": Target("schools", ("consultant", "admin"), budget=15, small=1),
+    "api:service-level-authority-list": Target("schools", ("consultant", "admin"), budget=14, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
@@ -471,6 +525,7 @@ NOT_LISTS: dict[str, str] = {
                 "link_child",
                 "unlink_major",
                 "major_update",
+                "set_service",
             )
         ]
         + [
@@ -493,6 +548,46 @@ NOT_LISTS: dict[str, str] = {
     "incidents:category_edit": "one form",
     "servicelevels:calendar_detail": "one calendar: a month grid (its rows load in four queries)",
     "servicelevels:calendar_import": "POST only: imports an .ics file into one calendar",
+    "servicelevels:calendar_hours": "one form: seven lines of one calendar's hours",
+    "servicelevels:calendar_term_create": "POST only",
+    "servicelevels:calendar_closure_create": "POST only",
+    "servicelevels:calendar_term_edit": "one form",
+    "servicelevels:calendar_term_delete": "POST only",
+    "servicelevels:calendar_closure_edit": "one form",
+    "servicelevels:calendar_closure_delete": "POST only",
+    "servicelevels:service_create": "one form",
+    "servicelevels:service_detail": "one service: its agreements and targets (one query each), its history",
+    "servicelevels:service_edit": "one form",
+    "servicelevels:service_retire": "POST only",
+    "servicelevels:service_reinstate": "POST only",
+    "servicelevels:agreement_create": "one form",
+    "servicelevels:agreement_detail": "one agreement: targets and services prefetched, its timeline and history",
+    "servicelevels:agreement_edit": "one form",
+    "servicelevels:agreement_targets": "one formset of one agreement's targets (at most 60 rows)",
+    "servicelevels:agreement_copy_targets": "POST only",
+    "servicelevels:agreement_review": "POST only",
+    "servicelevels:agreement_transition": "POST only",
+    "servicelevels:package_create": "one form",
+    "servicelevels:package_edit": "one form",
+    "servicelevels:subscription_create": "one form",
+    "servicelevels:subscription_edit": "one form",
+    "api:service-level-service-detail": "one record",
+    "api:service-level-service-retire": "POST only",
+    "api:service-level-agreement-detail": "one record",
+    "api:service-level-agreement-activity": "one agreement's timeline, paginated like api:incident-activity",
+    "api:service-level-agreement-agree": "POST only",
+    "api:service-level-agreement-revise": "POST only",
+    "api:service-level-agreement-retire": "POST only",
+    "api:service-level-agreement-targets": "POST only",
+    "api:service-level-agreement-review": "POST only",
+    "api:service-level-package-detail": "one record",
+    "api:service-level-subscription-detail": "one record",
+    "api:service-level-calendar-detail": "one record",
+    "api:service-level-calendar-days": "one calendar's days, worked out in memory from its rows (a year at most)",
+    "servicelevels:report_termly_pdf": "servicelevels:report_termly as a PDF (the same contents, measured there)",
+    "servicelevels:report_termly_csv": "servicelevels:report_termly as a CSV (the same contents, measured there)",
+    "servicelevels:report_pack_pdf": "servicelevels:report_pack as a PDF (the same contents, measured there)",
+    "servicelevels:report_pack_csv": "servicelevels:report_pack as a CSV (the same contents, measured there)",
     "incidents:group_create": "one form (its choices: the technicians)",
     "incidents:group_edit": "one group with its members and its open tickets' count",
     "incidents:priority_matrix": "a fixed grid of nine cells",

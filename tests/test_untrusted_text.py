@@ -84,3 +84,81 @@ def test_api_returns_text_as_json_strings(poisoned, tech, api_for):
     response = api_for(tech).get(f"/api/incidents/{poisoned['incident'].pk}/")
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["title"] == f"Broken {PAYLOADS[0]}"
+
+
+def test_service_reports_carry_payloads_inertly(poisoned, highfield, leader, client_for):
+    """The termly report and the pack name incidents and problems: escaped on the page, plain text in the PDF,
+    and the CSV is a download (text/csv, attachment), never a page."""
+    import io
+
+    from pypdf import PdfReader
+
+    from incidents.models import Incident
+    from servicelevels import reports
+    from servicelevels.periods import TermBook
+
+    Incident.objects.filter(pk=poisoned["incident"].pk).update(is_major=True)  # a biggest issue of the term
+    term = reports.report_terms(TermBook(highfield), reports.today())[0].key
+    client = client_for(leader)
+    query = f"?school=highfield&term={term}"
+    for name in ("report_termly", "report_pack"):
+        page = client.get(reverse(f"servicelevels:{name}") + query)
+        assert_inert(page, name)
+        assert "&lt;script&gt;alert(" in page.content.decode()  # shown as text, not dropped
+        download = client.get(reverse(f"servicelevels:{name}_csv") + query)
+        assert download["Content-Type"].startswith("text/csv")
+        assert download["Content-Disposition"].startswith("attachment;")
+        assert f"Cause {PAYLOADS[0]}" in download.content.decode()  # the data as written
+        pdf = client.get(reverse(f"servicelevels:{name}_pdf") + query)
+        assert pdf["Content-Disposition"].startswith("attachment;")
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "<script>alert(" in "".join(text.split())  # printed as text, whatever the line breaks
+
+
+def test_service_levels_show_payloads_escaped(highfield, bolton, netmgr, consultant, client_for):
+    """The catalogue, agreements (and their timeline), packages, subscriptions and calendar entries."""
+    from datetime import date
+
+    from servicelevels import calendars
+    from servicelevels import services as levels
+
+    service = levels.it_service_create(school=highfield, actor=netmgr, name=f"Mail {PAYLOADS[0]}"[:100],
+                                       description=PAYLOADS[1])  # fmt: skip
+    agreement = levels.agreement_create(
+        school=highfield, actor=netmgr, owner=netmgr, name=f"SLA {PAYLOADS[2]}", starts=date(2026, 9, 1),
+        review_date=date(2027, 7, 1), services=[service], description=PAYLOADS[3], customer=PAYLOADS[4][:150],
+        supplier=PAYLOADS[0],
+    )  # fmt: skip
+    levels.agreement_review(agreement=agreement, actor=netmgr, note=PAYLOADS[1], next_review=date(2099, 1, 1))
+    package = levels.support_package_create(authority=bolton, actor=consultant, name=f"Gold {PAYLOADS[2]}"[:100],
+                                            description=PAYLOADS[3])  # fmt: skip
+    subscription = levels.subscription_create(
+        school=highfield, package=package, actor=consultant, starts=date(2026, 9, 1), ends=date(2027, 8, 31),
+        review_date=date(2027, 4, 1), notes=PAYLOADS[4],
+    )  # fmt: skip
+    calendar = calendars.calendar_create(actor=netmgr, school=highfield, name=f"Hours {PAYLOADS[0]}"[:100])
+    term = calendars.term_date_add(calendar=calendar, actor=netmgr, name=PAYLOADS[1][:100], starts=date(2026, 9, 2),
+                                   ends=date(2026, 10, 23))  # fmt: skip
+    closure = calendars.closure_add(calendar=calendar, actor=netmgr, kind="inset", name=PAYLOADS[2][:100],
+                                    starts=date(2026, 9, 1))  # fmt: skip
+    pages = [
+        reverse("servicelevels:service_list"),
+        service.get_absolute_url(),
+        reverse("servicelevels:service_edit", args=[service.pk]),
+        reverse("servicelevels:agreement_list"),
+        agreement.get_absolute_url(),
+        reverse("servicelevels:agreement_edit", args=[agreement.pk]),
+        reverse("servicelevels:agreement_targets", args=[agreement.pk]),
+        reverse("servicelevels:package_list"),
+        reverse("servicelevels:package_edit", args=[package.pk]),
+        reverse("servicelevels:subscription_list"),
+        reverse("servicelevels:subscription_edit", args=[subscription.pk]),
+        calendar.get_absolute_url() + "?month=2026-09",
+        reverse("servicelevels:calendar_term_edit", args=[term.pk]),
+        reverse("servicelevels:calendar_closure_edit", args=[closure.pk]),
+    ]
+    for person in (netmgr, consultant):
+        client = client_for(person)
+        for url in pages:
+            assert_inert(client.get(url), f"{url} as {person}")
+    assert "&lt;script&gt;alert(" in client_for(netmgr).get(agreement.get_absolute_url()).content.decode()

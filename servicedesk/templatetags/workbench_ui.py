@@ -27,6 +27,14 @@ def age(value: datetime | None, now: datetime | None = None) -> str:
     return f"{days} d" if days < 28 else f"{days // 7} wk"
 
 
+@register.simple_tag
+def due_cell(row, now: datetime | None = None) -> str:
+    """The resolution clock of a row: "in 3 h" / "40 min over" / "Paused" / "Met", coloured by its state."""
+    from servicelevels.sla import due_badge
+
+    return due_badge(row, now)
+
+
 @register.filter
 def priority_colour(value: int) -> str:
     """The badge colour of a priority, as on every other page."""

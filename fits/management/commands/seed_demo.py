@@ -797,7 +797,9 @@ class Command(BaseCommand):
         "Create the demo authorities (bolton, wigan), schools (highfield, riverside, westfield), logins "
         "(admin, consultant, leader, netmgr, tech, desk, staff, tech2, outsider; password = username), callers "
         "who cannot sign in (mrs.patel, ms.clarke...), each school's network in the CMDB (core and edge switches, "
-        "patch panels, wall sockets, an ICT suite, servers, services) and a believable week of incidents. Safe to "
+        "patch panels, wall sockets, an ICT suite, servers, services), a believable week of incidents, the ICT "
+        "service catalogue with bolton's traded services and each school's agreements, and a school year of "
+        "tickets since 1 September 2025 for the service-level dashboards and reports. Safe to "
         "run again: nothing is duplicated, but the logins' passwords are reset to their usernames. For "
         "demonstrations and development only: never run it on a real installation."
     )
@@ -833,7 +835,32 @@ class Command(BaseCommand):
         self.stdout.write(f"Safeguarding: highfield's lead named, {flagged} flagged incident added.")
         calendars = self._calendars(authorities, schools, people)
         self.stdout.write(f"Calendars: {calendars} calendars added.")
+        self.stdout.write(f"Service levels: {self._service_levels(authorities, schools, people)}.")
+        self.stdout.write(f"Service history: {self._ticket_history(schools, people)}.")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
+
+    def _service_levels(
+        self, authorities: dict[str, Authority], schools: dict[str, School], people: dict[str, User]
+    ) -> str:
+        """Last school year's terms, the ICT service catalogue, bolton's traded services and each school's
+        agreements (servicelevels.demo); each part skipped once it is there."""
+        from servicelevels import demo
+
+        added = demo.seed_service_levels(schools, people)
+        added["2025-26 calendars"] = demo.seed_past_terms(authorities, people["admin"])
+        return ", ".join(f"{n} {what} added" for what, n in added.items() if n) or "already set up"
+
+    def _ticket_history(self, schools: dict[str, School], people: dict[str, User]) -> str:
+        """A school year of tickets (from 1 Sep 2025) so the dashboards tell a story, made in bulk
+        (servicelevels.demo); skipped for a school that has it."""
+        from time import perf_counter
+
+        from servicelevels import demo
+
+        started = perf_counter()
+        added = demo.seed_history(schools, people)
+        took = f" in {perf_counter() - started:.1f} s"
+        return ", ".join(f"{n} {what}" for what, n in added.items()) + f" added{took}" if added else "already there"
 
     def _timetable(self, school: School, people: dict[str, User]) -> int:
         """A believable week of lessons in the ICT suite and a few classrooms (TIMETABLE), through the services;
