@@ -54,11 +54,9 @@ class AgreementListView(ServiceLevelsMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        queryset = (
-            super()
-            .get_queryset()
-            .select_related("school", "owner", "provider_group")
-            .annotate(target_count=Count("targets", distinct=True), service_count=Count("services", distinct=True))
+        queryset = super().get_queryset()
+        queryset = queryset.select_related("school", "owner", "provider_group").annotate(
+            target_count=Count("targets", distinct=True), service_count=Count("services", distinct=True)
         )
         params = self.request.GET
         if params.get("kind") in Agreement.Kind.values:
@@ -95,12 +93,10 @@ class AgreementDetailView(ServiceLevelsMixin, DetailView):
     context_object_name = "agreement"
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("school", "owner", "provider_group", "agreed_by", "subscription__package")
-            .prefetch_related("services", Prefetch("targets", queryset=ServiceTarget.objects.select_related("service")))
-        )
+        queryset = super().get_queryset()
+        return queryset.select_related(
+            "school", "owner", "provider_group", "agreed_by", "subscription__package"
+        ).prefetch_related("services", Prefetch("targets", queryset=ServiceTarget.objects.select_related("service")))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -240,10 +236,9 @@ class SupportPackageListView(PackageMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("authority", "school")
+            queryset.select_related("authority", "school")
             .annotate(subscribers=Count("subscriptions", distinct=True))
             .order_by("authority__name", "annual_price", "name")
         )

@@ -419,7 +419,7 @@ class SubscriptionViewSet(ServiceLevelsAccessMixin, mixins.ListModelMixin, mixin
     def get_queryset(self):
         return (
             for_staff(super().get_queryset(), self.request.user)
-            .select_related("school", "package")
+            .select_related("school", "package__authority")
             .prefetch_related("agreements")
             .order_by("-starts", "pk")
         )
@@ -483,10 +483,9 @@ class CalendarViewSet(ServiceLevelsAccessMixin, mixins.ListModelMixin, mixins.Re
     predicate = access.can_view_service_desk_config
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school", "authority")
+            queryset.select_related("school", "authority")
             .prefetch_related("hours", "terms", "closures")
             .order_by("name", "pk")
         )

@@ -9,8 +9,8 @@ class ServiceLevelsConfig(AppConfig):
     fits_group = "processes"
     fits_order = 70
     navigation = [
-        NavItem("Service dashboard", "servicelevels:dashboard", icon="chart-bar", visible="can_view_service_levels"),
-        NavItem("Schools side by side", "servicelevels:authority", icon="building", visible="is_consultant"),
+        NavItem("Service levels", "servicelevels:dashboard", icon="chart-bar", visible="can_view_service_levels"),
+        NavItem("Service levels by school", "servicelevels:authority", icon="building", visible="is_consultant"),
         NavItem("ICT services", "servicelevels:service_list", icon="category", visible="can_view_service_levels"),
         NavItem("Agreements", "servicelevels:agreement_list", icon="checks", visible="can_view_service_levels"),
         NavItem(

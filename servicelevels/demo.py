@@ -50,6 +50,7 @@ from servicelevels.models import (
     Agreement,
     ClockEvent,
     ITService,
+    Subscription,
     SupportHours,
     SupportPackage,
 )
@@ -344,8 +345,25 @@ def _create_agreements(
         services.agreement_transition(agreement=agreement, action="agree", actor=agreer)
     # The demo's own past: agreed in the summer before the history starts (not service history: no new rows).
     agreed_at = datetime.combine(HISTORY_START - timedelta(days=10), time(16), tzinfo=UTC)
-    Agreement.objects.filter(pk__in=[a.pk for a in agreed]).update(agreed_at=agreed_at, created_at=agreed_at)
+    Agreement.objects.filter(pk__in=[a.pk for a in agreed]).update(agreed_at=agreed_at)
+    _date_setup(school, agreed_at)
     return len(agreed)
+
+
+def _date_setup(school: School, at: datetime) -> None:
+    """Date the school's service-level set-up (its services, subscription and agreements: created_at, timeline
+    entries and field history) to the summer before the history starts, a minute apart in the order they were
+    written, so the pages do not say an agreement in force since September was written today."""
+    step = timedelta(minutes=1)
+    for model in (ITService, Subscription, Agreement):
+        pks = list(model.objects.filter(school=school).values_list("pk", flat=True))
+        model.objects.filter(pk__in=pks).update(created_at=at)
+        versions = model.history.filter(id__in=pks).order_by("history_date", "history_id")
+        for n, history_id in enumerate(versions.values_list("history_id", flat=True)):
+            model.history.filter(history_id=history_id).update(history_date=at + n * step)
+        entries = Activity.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=pks)
+        for n, pk in enumerate(entries.order_by("pk").values_list("pk", flat=True)):
+            Activity.objects.filter(pk=pk).update(created_at=at + n * step)
 
 
 # =============================================================================

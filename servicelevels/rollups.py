@@ -148,5 +148,15 @@ def rollup_recent(*, days: int = 2, today: date | None = None) -> int:
 
 
 def figures_as_of() -> datetime | None:
-    """When the rollups were last rebuilt (None: not known to this cache: e.g. after a restart)."""
-    return cache.get(AS_OF_KEY)
+    """When the rollups were last rebuilt: as this process's cache knows it, else when Celery beat last sent the
+    rollup task (the cache of another process, or after a restart); None when neither knows."""
+    found = cache.get(AS_OF_KEY)
+    if found is None:
+        from django_celery_beat.models import PeriodicTask
+
+        found = (
+            PeriodicTask.objects.filter(task="servicelevels.tasks.rollup_recent", last_run_at__isnull=False)
+            .values_list("last_run_at", flat=True)
+            .first()
+        )
+    return found

@@ -201,7 +201,8 @@ class CalendarEntryMixin(LoginRequiredMixin):
             if not readable.test(request.user, None):
                 raise Http404("Calendars are for support staff.")
             calendars = Calendar.objects.visible_to(request.user)
-            entries = self.entry_model.objects.select_related("calendar").filter(calendar__in=calendars)
+            manager = TermDate.objects if self.entry_model is TermDate else Closure.objects
+            entries = manager.select_related("calendar").filter(calendar__in=calendars)
             self.entry = get_object_or_404(entries, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 

@@ -179,3 +179,38 @@ def test_escalation_goes_to_the_authority(log, consultant, bolton, tech):
     incident = log()
     people = {p.username for p in breaches.recipients(Incident.objects.get(pk=incident.pk), "escalation")}
     assert {"consultant", "unit", "tech"} <= people
+
+
+def test_beat_runs_detection_every_minute():
+    from fits.schedules import DEFAULT_SCHEDULES
+    from servicelevels import tasks
+
+    entry = next(s for s in DEFAULT_SCHEDULES if s.task == "servicelevels.tasks.detect_breaches")
+    assert entry.crontab == "* * * * *"
+    assert tasks.detect_breaches.name == "servicelevels.tasks.detect_breaches"
+
+
+def test_the_task_runs_detection(log, tech, monkeypatch):
+    from servicelevels import tasks
+
+    incident = log()
+    monkeypatch.setattr(breaches.timezone, "now", lambda: utc(2025, 11, 17, 9, 50))
+    assert tasks.detect_breaches.delay().get() == 1
+    assert events(incident) == [("response", "warning")]
+
+
+def test_the_agreement_sets_the_warning_share_and_may_never_escalate(log, highfield, leader, tech):
+    from tests.servicelevels.sla_helpers import agreed_sla
+
+    agreed_sla(highfield, leader, warning_percent=50, escalation_percent=None, targets=[(2, 60, 480)])
+    incident = log()
+    # Respond 60 min: warning at 50 % = 09:30; breach 10:00; no escalation however late.
+    assert Incident.objects.get(pk=incident.pk).clock_check_at == utc(2025, 11, 17, 9, 30)
+    assert breaches.detect_breaches(now=utc(2025, 11, 19, 9)) == 4  # both clocks: warning and breach
+    assert events(incident) == [
+        ("resolution", "breach"),
+        ("resolution", "warning"),
+        ("response", "breach"),
+        ("response", "warning"),
+    ]
+    assert Incident.objects.get(pk=incident.pk).clock_check_at is None

@@ -216,3 +216,15 @@ def test_history_tickets_have_a_timeline_dated_like_the_ticket(demo_data):
     # The timestamps the seed switched off for bulk_create are back on.
     assert Incident._meta.get_field("created_at").auto_now_add
     assert Incident._meta.get_field("updated_at").auto_now
+
+
+def test_the_set_up_is_dated_before_the_history(demo_data):
+    from fits.models import Activity
+
+    sla = Agreement.objects.get(school__slug="highfield", kind="sla")
+    start = timezone.make_aware(timezone.datetime.combine(demo.HISTORY_START, timezone.datetime.min.time()))
+    assert sla.agreed_at < start and sla.created_at < start
+    assert max(sla.history.values_list("history_date", flat=True)) < start
+    timeline = Activity.objects.filter(content_type__model="agreement", object_id=sla.pk)
+    assert timeline.exists() and not timeline.filter(created_at__gte=start).exists()
+    assert not ITService.objects.filter(created_at__gte=start).exists()

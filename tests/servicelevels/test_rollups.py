@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import models
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from incidents.models import Incident
 from servicelevels.models import DailyFigures
@@ -170,3 +171,31 @@ def test_truncdate_matches_python_on_this_database(history):
         "created_at", "day"
     ):
         assert created.astimezone(LONDON).date() == day
+
+
+def test_beat_runs_the_rollups(highfield, staff, log_incident):
+    from fits.schedules import DEFAULT_SCHEDULES
+    from servicelevels import tasks
+
+    tasks_scheduled = {schedule.task: schedule.crontab for schedule in DEFAULT_SCHEDULES}
+    assert tasks_scheduled["servicelevels.tasks.rollup_recent"] == "*/15 * * * *"
+    assert "servicelevels.tasks.rollup_week" in tasks_scheduled
+    ticket(highfield, staff, log_incident, created=at(timezone.localdate().isoformat(), 10))
+    assert tasks.rollup_recent.delay().get() == 1
+    assert tasks.rollup_week.delay().get() == 1
+    assert DailyFigures.objects.get(school=highfield).logged == 1
+
+
+def test_as_of_falls_back_on_the_beat_schedule(highfield):
+    from django.core.cache import cache
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from servicelevels.rollups import AS_OF_KEY
+
+    cache.delete(AS_OF_KEY)
+    assert figures_as_of() is None
+    every = IntervalSchedule.objects.create(every=15, period="minutes")
+    sent = at("2026-10-06", 9, 15)
+    PeriodicTask.objects.create(name="rollup", task="servicelevels.tasks.rollup_recent", interval=every,
+                                last_run_at=sent)  # fmt: skip
+    assert figures_as_of() == sent
