@@ -1,7 +1,7 @@
 """The API of the work on a ticket beyond its lifecycle, and of the service desk's configuration.
 
 `IncidentWorkActions` gives /api/incidents/{id}/ its actions: escalate, take-back, supplier-reference,
-time, merge, declare-major, link-major, unlink-major, major-update. `/api/categories/` and
+time, merge, declare-major, link-major, unlink-major, major-update, service. `/api/categories/` and
 `/api/support-groups/` list what is in force at your schools; their keepers write through the
 services (a school's network manager, the authority's consultants and support unit).
 """
@@ -23,6 +23,7 @@ from fits.filters import FitsFilterSet, NaturalKeyMultipleChoiceFilter, visible_
 from fits.models import Authority, School, TimeEntry, User
 from incidents import services
 from incidents.models import Category, Incident, SupportGroup, TicketKind
+from servicelevels.models import ITService
 
 # =============================================================================
 # Brief forms of the related records, for the incident serializer
@@ -64,6 +65,14 @@ class EscalateSerializer(ScopedInputSerializer):
     )
     note = serializers.CharField(required=False, default="", allow_blank=True)
     supplier_reference = serializers.CharField(required=False, default="", allow_blank=True, max_length=60)
+
+
+class ServiceSerializer(ScopedInputSerializer):
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=ITService.objects.all(),
+        allow_null=True,
+        help_text="The ICT service's id (the ticket's school's catalogue); null: no service.",
+    )
 
 
 class NoteSerializer(serializers.Serializer):
@@ -138,6 +147,14 @@ class IncidentWorkActions:
         incident = self.get_object()
         data = self._payload(SupplierReferenceSerializer)
         return self._ticket(services.incident_set_supplier_reference(incident=incident, actor=request.user, **data))
+
+    @extend_schema(request=ServiceSerializer, responses=None)
+    @action(detail=True, methods=["post"])
+    def service(self, request, pk=None, format=None):
+        """Correct the ICT service the ticket counts against: its agreement and due times follow."""
+        incident = self.get_object()
+        data = self._payload(ServiceSerializer)
+        return self._ticket(services.incident_set_service(incident=incident, actor=request.user, **data))
 
     @extend_schema(methods=["get"], responses=TimeEntrySerializer(many=True))
     @extend_schema(methods=["post"], request=TimeInputSerializer, responses={201: TimeEntrySerializer})

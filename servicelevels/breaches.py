@@ -53,17 +53,29 @@ def _candidates(now: datetime, skip: set[int]) -> list[int]:
 
 
 def detect_breaches(now: datetime | None = None) -> int:
-    """Record the clock events that have come by `now`; returns how many were recorded."""
+    """Record the clock events that have come by `now`; returns how many were recorded.
+
+    A ticket that fails (say, the mail queue is down) is rolled back whole and left for the next run; the
+    others go ahead, and the first error is raised at the end so the task shows as failed.
+    """
     now = now or timezone.now()
     recorded = 0
     attempted: set[int] = set()
+    failure: Exception | None = None
     while True:
         batch = _candidates(now, attempted)
         if not batch:
-            return recorded
+            break
         for pk in batch:
             attempted.add(pk)
-            recorded += _check_ticket(pk, now)
+            try:
+                recorded += _check_ticket(pk, now)
+            except Exception as error:  # noqa: BLE001 - one ticket must not stop the others; raised below
+                logger.exception("Breach detection failed for incident %s: left for the next run", pk)
+                failure = failure or error
+    if failure is not None:
+        raise failure
+    return recorded
 
 
 @transaction.atomic

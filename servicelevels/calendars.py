@@ -232,7 +232,7 @@ def affected_school_ids(calendar: Calendar) -> list[int]:
     return []
 
 
-def _refresh(calendar: Calendar) -> None:
+def refresh_clocks(calendar: Calendar) -> None:
     """Open tickets' due times follow the calendar (servicelevels.sla recomputes them after commit)."""
     from servicelevels import sla
 
@@ -290,7 +290,7 @@ def working_hours_set(
     if errors:
         raise ValidationError(errors)
     WorkingHours.objects.filter(calendar=calendar).delete()
-    _refresh(calendar)
+    refresh_clocks(calendar)
     return WorkingHours.objects.bulk_create(
         WorkingHours(calendar=calendar, weekday=weekday, opens=opens, closes=closes)
         for weekday, spans in sorted(hours.items())
@@ -312,7 +312,7 @@ def closure_add(
     )
     closure.full_clean()
     closure.save()
-    _refresh(calendar)
+    refresh_clocks(calendar)
     return closure
 
 
@@ -333,7 +333,7 @@ def closure_update(*, closure: Closure, actor: User, **fields) -> Closure:
     closure.ends = closure.ends or closure.starts
     closure.full_clean()
     closure.save()
-    _refresh(closure.calendar)
+    refresh_clocks(closure.calendar)
     return closure
 
 
@@ -343,7 +343,7 @@ def closure_delete(*, closure: Closure, actor: User) -> None:
     closure = Closure.objects.select_related("calendar").select_for_update().get(pk=closure.pk)
     _require_manage(actor, closure.calendar)
     closure.delete()
-    _refresh(closure.calendar)
+    refresh_clocks(closure.calendar)
 
 
 @transaction.atomic
@@ -359,7 +359,7 @@ def term_date_update(*, term: TermDate, actor: User, **fields) -> TermDate:
     term.school_year = school_year_of(term.starts)
     term.full_clean()
     term.save()
-    _refresh(term.calendar)
+    refresh_clocks(term.calendar)
     return term
 
 
@@ -369,7 +369,7 @@ def term_date_delete(*, term: TermDate, actor: User) -> None:
     term = TermDate.objects.select_related("calendar").select_for_update().get(pk=term.pk)
     _require_manage(actor, term.calendar)
     term.delete()
-    _refresh(term.calendar)
+    refresh_clocks(term.calendar)
 
 
 @transaction.atomic
@@ -379,7 +379,7 @@ def term_date_add(*, calendar: Calendar, actor: User, name: str, starts: date, e
     term = TermDate(calendar=calendar, name=name.strip(), starts=starts, ends=ends, school_year=school_year_of(starts))
     term.full_clean()
     term.save()
-    _refresh(calendar)
+    refresh_clocks(calendar)
     return term
 
 
@@ -419,5 +419,5 @@ def calendar_roll_over(*, calendar: Calendar, actor: User, from_year: str, to_ye
         calendar=calendar, starts__gte=first, starts__lt=first.replace(year=first.year + 1)
     )
     closures = closures.count()
-    _refresh(calendar)
+    refresh_clocks(calendar)
     return RollOverReport(created=created, already=False, closures_to_add=closures)

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fits.models import User
-from servicelevels.calendars import LONDON, _require_manage, school_year_of
+from servicelevels.calendars import LONDON, _require_manage, refresh_clocks, school_year_of
 from servicelevels.models import Calendar, Closure, TermDate
 
 INSET_WORDS = ("inset", "training day", "staff development", "teacher day")
@@ -141,6 +141,7 @@ def term_dates_import_ics(*, calendar: Calendar, actor: User, data: bytes) -> Im
     _require_manage(actor, calendar)
     events = _events(data)
     report = ImportReport()
+    changed = False  # whether anything was saved: then open tickets' due times follow
     holidays = [e for e in events if _kind(e.name) == "holiday"]
     terms = []
     for event in events:
@@ -160,6 +161,7 @@ def term_dates_import_ics(*, calendar: Calendar, actor: User, data: bytes) -> Im
                 name=event.name,
                 defaults={"kind": Closure.Kind.INSET if inset else Closure.Kind.CLOSURE, "staff_working": inset},
             )
+            changed |= made
             label = "INSET day" if inset else "closure"
             (report.imported if made else report.skipped).append(
                 f"line {event.line}: {event.name} {_span(event.starts, event.ends)} "
@@ -174,7 +176,8 @@ def term_dates_import_ics(*, calendar: Calendar, actor: User, data: bytes) -> Im
         else:
             report.skipped.append(f"line {event.line}: {event.name}: not a term, holiday, INSET day or closure")
     years = {school_year_of(s) for _, _, s, _ in terms}
-    TermDate.objects.filter(calendar=calendar, school_year__in=years, provisional=True).delete()
+    replaced, _ = TermDate.objects.filter(calendar=calendar, school_year__in=years, provisional=True).delete()
+    changed |= bool(replaced)
     for event, name, starts, ends in terms:
         _, made = TermDate.objects.get_or_create(
             calendar=calendar,
@@ -182,9 +185,12 @@ def term_dates_import_ics(*, calendar: Calendar, actor: User, data: bytes) -> Im
             ends=ends,
             defaults={"name": name, "school_year": school_year_of(starts)},
         )
+        changed |= made
         (report.imported if made else report.skipped).append(
             f"line {event.line}: {name} {_span(starts, ends)} " + ("as term" if made else "is already in the calendar")
         )
+    if changed:
+        refresh_clocks(calendar)
     return report
 
 

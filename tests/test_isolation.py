@@ -604,7 +604,7 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
         "link_child", "unlink_major", "major_update", "set_service")},
     **{f"api:incident-{name}": RecordRoute(INCIDENT, method="post") for name in (
         "escalate", "take-back", "supplier-reference", "merge", "declare-major", "link-major", "unlink-major",
-        "major-update")},
+        "major-update", "service")},
     "api:incident-time": RecordRoute(INCIDENT),
     # The service desk's configuration (incidents/config_views.py): people who may not change a row read it
     "incidents:category_edit": RecordRoute(CATEGORY),

@@ -539,6 +539,7 @@ NOT_LISTS: dict[str, str] = {
                 "link-major",
                 "unlink-major",
                 "major-update",
+                "service",
             )
         ],
         "POST only",

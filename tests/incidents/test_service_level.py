@@ -163,3 +163,18 @@ def test_reopening_counts(tech, staff, highfield, log_incident):
     services.incident_transition(incident=incident, action="resolve", actor=tech, note="Done", resolution_code="fixed")
     services.incident_transition(incident=incident, action="reopen", actor=staff, note="Not done")
     assert Incident.objects.get(pk=incident.pk).reopen_count == 1
+
+
+def test_the_api_sets_the_service(api_for, desk, staff, leader, highfield, log_incident, catalogue):
+    agreement = agreed_sla(highfield, leader, name="MIS SLA", services=[catalogue["mis"]], targets=[(3, 15, 90)])
+    incident = log_incident(highfield, by=staff)
+    api = api_for(desk)
+    response = api.post(f"/api/incidents/{incident.pk}/service/", {"service": catalogue["mis"].pk}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["service"] == catalogue["mis"].pk and response.json()["agreement"] == agreement.pk
+    refused = api.post(f"/api/incidents/{incident.pk}/service/", {"service": catalogue["theirs"].pk}, format="json")
+    assert refused.status_code == 400
+    assert (
+        api_for(staff).post(f"/api/incidents/{incident.pk}/service/", {"service": None}, format="json").status_code
+        == 403
+    )

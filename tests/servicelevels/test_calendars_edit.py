@@ -114,3 +114,15 @@ def test_only_the_calendars_keepers_edit_it(own, netmgr, tech, tech2, client_for
     assert TermDate.objects.filter(pk=term.pk).exists()
     # Another school's technician: as if it did not exist.
     assert client_for(tech2).get(reverse("servicelevels:calendar_term_edit", args=[term.pk])).status_code == 404
+
+
+def test_importing_term_dates_refreshes_the_clocks(own, netmgr, refreshed, highfield):
+    from pathlib import Path
+
+    from servicelevels.ical import term_dates_import_ics
+
+    feed = (Path(__file__).parent / "fixtures" / "bolton_terms_2026_27.ics").read_bytes()
+    term_dates_import_ics(calendar=own, actor=netmgr, data=feed)
+    assert refreshed == [[highfield.pk]]
+    term_dates_import_ics(calendar=own, actor=netmgr, data=feed)  # nothing new: nothing to refresh
+    assert refreshed == [[highfield.pk]]
