@@ -245,7 +245,11 @@ def school_summary(school: School, period: Period, *, now: datetime | None = Non
 
 
 def school_trend(school: School, periods: Sequence[Period]) -> list[dict[str, Any]]:
-    """Per period (oldest first): {period, label, logged, resolved, pct_within_sla, satisfaction_mean}. One query."""
+    """Per period (oldest first): {period, label, logged, resolved, pct_within_sla, satisfaction_mean}. One query.
+
+    Periods before the school's first ticket are left out (a school new to the product has no empty terms to
+    show); the latest period is always kept.
+    """
     periods = sorted(periods, key=lambda p: p.starts)
     if not periods:
         return []
@@ -280,6 +284,8 @@ def school_trend(school: School, periods: Sequence[Period]) -> list[dict[str, An
                 "satisfaction_mean": chosen["satisfaction_mean"],
             }
         )
+    while len(trend) > 1 and not (trend[0]["logged"] or trend[0]["resolved"]):
+        trend.pop(0)
     return trend
 
 
