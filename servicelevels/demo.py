@@ -54,7 +54,7 @@ from servicelevels.models import (
     SupportHours,
     SupportPackage,
 )
-from servicelevels.sla import BUILT_IN_TARGETS
+from servicelevels.sla import BUILT_IN_TARGETS, clocks_refresh, refresh_schools, service_for
 
 HISTORY_START = date(2025, 9, 1)  # the start of the 2025-26 school year
 
@@ -209,18 +209,20 @@ def seed_service_levels(schools: dict[str, School], people: dict[str, User], *, 
             )
             added["subscriptions"] += package is not None
     if added["agreements"]:
-        # The tickets logged so far (the demo week) were timed against the built-in targets, and backdated
-        # since: time them against the new agreements now, not when a worker picks up schedule_refresh.
-        _refresh_schools([school.pk for school in schools.values()])
+        # The tickets logged so far (the demo week) came before the catalogue and were timed against the
+        # built-in targets: name their services as the desk would have, and time them against the new
+        # agreements now, not when a worker picks up schedule_refresh.
+        _name_services(schools.values())
+        refresh_schools([school.pk for school in schools.values()])
     return added
 
 
-def _refresh_schools(school_ids: list[int]) -> None:
-    try:
-        from servicelevels.sla import refresh_schools
-    except ImportError:
-        return
-    refresh_schools(school_ids)
+def _name_services(schools) -> None:
+    for school in schools:
+        for ticket in Incident.objects.filter(school=school, service__isnull=True).select_related("ci"):
+            service = service_for(school=school, ci=ticket.ci)
+            if service is not None:
+                Incident.objects.filter(pk=ticket.pk).update(service=service)
 
 
 def _packages(schools: dict[str, School], consultant: User, added: Counter) -> dict[str, SupportPackage]:
@@ -792,10 +794,6 @@ def _breaches(ticket: Incident, clock: Clock, now: datetime) -> list[ClockEvent]
 
 
 def _refresh_open(school: School, ids: list[int]) -> None:
-    """The tickets still open: let the SLA clock module set their breach-check times when it can."""
-    try:
-        from servicelevels.sla import clocks_refresh
-    except ImportError:
-        return
+    """The tickets still open: the SLA clock module sets their breach-check times."""
     if ids:
         clocks_refresh(Incident.objects.filter(pk__in=ids))
