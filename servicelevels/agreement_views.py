@@ -120,7 +120,7 @@ class AgreementDetailView(ServiceLevelsMixin, DetailView):
             transition_form=AgreementTransitionForm(),
             review_form=AgreementReviewForm(initial={"next_review": timezone.localdate() + timedelta(days=365)}),
             timeline=timeline(agreement, include_internal=True),
-            history=field_history(agreement),
+            history=field_history(agreement, self.request.user),
             may_change=may_change and agreement.status != Agreement.Status.RETIRED,
         )
         return context

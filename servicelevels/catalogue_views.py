@@ -173,7 +173,7 @@ class ITServiceDetailView(ServiceLevelsMixin, DetailView):
                 }
                 for target in targets
             ],
-            history=field_history(service),
+            history=field_history(service, self.request.user),
             may_change=access.can_manage_service_levels.test(user, service),
         )
         return context

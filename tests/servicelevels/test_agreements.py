@@ -238,3 +238,24 @@ def test_create_page(highfield, netmgr, client_for):
     agreement = Agreement.objects.get(name="Staff SLA")
     assert response.status_code == 302 and agreement.status == "draft" and agreement.owner == netmgr
     assert ServiceTarget.objects.filter(agreement=agreement).count() == 0
+
+
+def test_field_history_names_related_records_the_reader_may_see(sla, highfield, netmgr, leader, riverside):
+    from incidents.models import SupportGroup
+    from servicelevels.selectors import field_history
+
+    team = SupportGroup.objects.create(school=highfield, name="Highfield ICT team")
+    services.agreement_update(agreement=sla, actor=netmgr, provider_group=team, owner=leader,
+                              review_date=date(2027, 1, 23))  # fmt: skip
+    changes = dict((label, (old, new)) for label, old, new in field_history(sla, netmgr)[0]["changes"])
+    assert changes["Provider"] == (None, "Highfield ICT team")
+    assert changes["Owner"][1] == str(leader)
+    assert changes["Review date"][1] == "23 Jan 2027"
+
+    # Another school's group is never named, even if an old version points at it.
+    elsewhere = SupportGroup.objects.create(school=riverside, name="Riverside secret team")
+    Agreement.objects.filter(pk=sla.pk).update(provider_group=elsewhere)
+    sla.refresh_from_db()
+    sla.save()  # a version pointing at it
+    text = str(field_history(sla, netmgr))
+    assert "Riverside secret team" not in text and "another record" in text
