@@ -31,7 +31,7 @@ from servicelevels.periods import Period, TermBook
 from servicelevels.svg import LineChart, line_chart
 
 TREND_TERMS = 6
-ISSUES_SHOWN = 6
+ISSUES_SHOWN = 5
 REVIEW_HORIZON_DAYS = 120
 TILES = (
     "logged",
@@ -243,19 +243,27 @@ def with_bars(rows: list[dict[str, Any]], key: str = "logged") -> list[dict[str,
     return [{**row, "bar": round(100 * (row.get(key) or 0) / largest)} for row in rows]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Issue:
     reference: str
     title: str
     priority: str
     logged: date
     what: str  # "Major incident", "Resolution target missed", ...
+    calls: int = 1  # the same fault logged by several callers is one issue
+    last_logged: date | None = None
+
+    @property
+    def more(self) -> int:
+        return self.calls - 1
 
 
 def biggest_issues(school: School, period: Period, user) -> tuple[list[Issue], int]:
     """The term's major incidents and missed targets, by title (never a safeguarding-flagged one).
 
-    Returns the first ISSUES_SHOWN and how many there were in all: three queries.
+    Calls with the same title and priority are one issue (an outage logged by twelve callers is one line with
+    "12 calls", not twelve lines). Major incidents first, then by priority and by how many calls. Returns the
+    first ISSUES_SHOWN and how many issues there were in all: three queries.
     """
     start, end = bounds(period)
     breached: dict[int, set[str]] = {}
@@ -272,31 +280,35 @@ def biggest_issues(school: School, period: Period, user) -> tuple[list[Issue], i
         .filter(Q(is_major=True, created_at__gte=start, created_at__lt=end) | Q(pk__in=list(breached)))
         .only("reference", "title", "priority", "created_at", "is_major")
     )
-    issues = []
-    for incident in incidents:
-        what = []
-        if incident.is_major:
-            what.append("Major incident")
+    grouped: dict[tuple[str, int], tuple[tuple, Issue, set[str]]] = {}
+    for incident in sorted(incidents, key=lambda row: row.created_at):
+        what = {"Major incident"} if incident.is_major else set()
         clocks = breached.get(incident.pk, set())
         if ClockEvent.Clock.RESPONSE in clocks:
-            what.append("response target missed")
+            what.add("response target missed")
         if ClockEvent.Clock.RESOLUTION in clocks:
-            what.append("resolution target missed")
-        text = ", ".join(what)
-        issues.append(
-            (
-                (not incident.is_major, incident.priority, incident.created_at),
-                Issue(
-                    incident.reference,
-                    incident.title,
-                    Priority(incident.priority).label,
-                    timezone.localdate(incident.created_at),
-                    text[:1].upper() + text[1:],
-                ),
-            )
-        )
-    issues.sort(key=lambda pair: pair[0])
-    return [issue for _, issue in issues[:ISSUES_SHOWN]], len(issues)
+            what.add("resolution target missed")
+        logged = timezone.localdate(incident.created_at)
+        key = (" ".join(incident.title.lower().split()), incident.priority)
+        if key in grouped:  # the same fault logged again: one issue, more calls
+            rank, issue, reasons = grouped[key]
+            issue.calls += 1
+            issue.last_logged = logged
+            reasons |= what
+            grouped[key] = ((rank[0] and not incident.is_major, rank[1], -issue.calls, rank[3]), issue, reasons)
+            continue
+        issue = Issue(incident.reference, incident.title, Priority(incident.priority).label, logged, "")
+        grouped[key] = ((not incident.is_major, incident.priority, -1, incident.created_at), issue, what)
+    issues = []
+    for _rank, issue, reasons in sorted(grouped.values(), key=lambda row: row[0]):
+        missed = [clock for clock in ("response", "resolution") if f"{clock} target missed" in reasons]
+        words = ["Major incident"] if "Major incident" in reasons else []
+        if missed:
+            words.append(" and ".join(missed) + (" targets missed" if len(missed) > 1 else " target missed"))
+        text = ", ".join(words)
+        issue.what = text[:1].upper() + text[1:]
+        issues.append(issue)
+    return issues[:ISSUES_SHOWN], len(issues)
 
 
 # =============================================================================
@@ -364,7 +376,8 @@ class TermlyReport:
         for row in self.trend:
             rows.append(["trend", row.get("label"), percent(_number(row.get("pct_within_sla"))), ""])
         for issue in self.issues:
-            rows.append(["biggest issues", f"{issue.reference} {issue.title}", issue.what, issue.priority])
+            calls = f" ({issue.calls} calls)" if issue.calls > 1 else ""
+            rows.append(["biggest issues", f"{issue.reference} {issue.title}{calls}", issue.what, issue.priority])
         if self.doing:
             for values in self.doing.rows:
                 rows.append(["what we are doing about it", " ".join(str(v) for v in values[:2]), values[2], ""])

@@ -148,6 +148,27 @@ def test_safeguarding_flagged_tickets_are_never_named(history, highfield, leader
     assert {issue.title for issue in issues} == {"Whole site offline", "Printer jams every morning"} and count == 2
 
 
+def test_the_same_fault_logged_by_several_callers_is_one_issue(history, highfield, staff, leader, log_incident):
+    for day in ("2026-11-16", "2026-11-17"):
+        again = ticket(highfield, staff, log_incident, created=at(day, 9), title="Printer  jams every MORNING",
+                       responded=at(day, 12), response_met=False)  # fmt: skip
+        reached = again.created_at + timedelta(hours=4)
+        ClockEvent.objects.create(
+            school=highfield, incident=again, clock="resolution", level="breach", due_at=reached, reached_at=reached
+        )
+    issues, count = reports.biggest_issues(highfield, reports.choose_term(TermBook(highfield), AUTUMN, TODAY), leader)
+    assert count == 2
+    major, printer = issues
+    assert major.title == "Whole site offline" and major.calls == 1
+    assert (printer.reference, printer.calls, printer.logged, printer.last_logged) == (
+        history["late"].reference,
+        3,
+        date(2026, 11, 10),
+        date(2026, 11, 17),
+    )
+    assert printer.what == "Response and resolution targets missed"
+
+
 # =============================================================================
 # The consultancy-day pack
 # =============================================================================
