@@ -151,6 +151,27 @@ can_edit_notification_templates = is_administrator | is_network_manager | is_des
 can_work_problem = is_administrator | is_technician
 can_view_problem = is_administrator | is_school_staff
 
+
+# --- Changes (FITS Change Management): technicians raise and carry out changes; network managers approve.
+@rules.predicate
+def is_change_requester(user, change) -> bool:
+    return user.is_authenticated and getattr(change, "requester_id", None) == user.pk
+
+
+# Technicians and the network manager (and the LEA support unit) raise, schedule and implement changes
+# (obj: the school or a change); every support role reads them.
+can_raise_change = is_administrator | is_technician
+can_view_change = is_administrator | is_school_staff
+# Approving: the network manager (normal changes), a school leader (major ones), never a technician as such,
+# and nobody approves their own change. Which approvals a change needs: changes/policy.py.
+may_approve_changes = is_administrator | is_network_manager | is_leader
+can_approve_change = ~is_change_requester & may_approve_changes
+# A change advisory board's members vote (membership is checked by changes/policy.py); the LEA's consultants may
+# sit on an authority's board. A technician's role alone never approves, nor does the requester.
+can_vote_on_change = ~is_change_requester & (may_approve_changes | is_consultant)
+# The post-implementation review and closure: the network manager or a leader.
+can_review_change = is_administrator | is_network_manager | is_leader
+
 # --- Knowledge (Service Desk) -------------------------------------------------
 # The desk, technicians and the network manager write and publish articles; leaders and ICT users read.
 can_write_articles = is_administrator | is_desk | is_technician | is_network_manager

@@ -139,6 +139,22 @@ EVENTS: dict[str, Event] = {
         "when a breached target reaches the agreement's escalation share (150 % unless it says otherwise).",
         headline="{reference} escalated to the LEA (service level): {title}",
     ),
+    "change_approval_needed": Event(
+        "Change approval needed",
+        "To the approvers a request for change needs (the network managers, the CAB's members, a leader for a major "
+        "change) when it is submitted.",
+        headline="{reference} needs your approval: {title}",
+    ),
+    "change_approved": Event(
+        "Change approved",
+        "To the requester of a change when the last approval it needs is given.",
+        headline="{reference} approved: {title}",
+    ),
+    "change_rejected": Event(
+        "Change rejected",
+        "To the requester of a change when an approver rejects it, with the reason.",
+        headline="{reference} rejected: {title}",
+    ),
     "digest": Event(
         "Daily digest",
         "Once a day, to people who chose a digest: their notifications of the last day that have not been e-mailed.",

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "problems",
     "cmdb",
     "servicelevels",
+    "changes",
 ]
 
 MIDDLEWARE = [
