@@ -11,6 +11,7 @@ from __future__ import annotations
 import rules
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from fits import access
@@ -371,6 +372,9 @@ class RequestForChange(SchoolOwned):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("changes:detail", args=[self.pk])
 
     @property
     def reporter(self):

@@ -43,6 +43,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("problems/", include("problems.urls")),
     path("service-levels/", include("servicelevels.urls")),
+    path("changes/", include("changes.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("inventory/", include("cmdb.inventory.urls")),
     path("notifications/", include("fits.notification_views")),

@@ -111,6 +111,7 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     }  # fmt: skip
     cmdb = cmdb_world(schools, {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]})
     cmdb.update(problems_world(schools, cast, incidents))
+    cmdb.update(changes_world(schools, cast))
     cmdb.update(service_desk_config_world(schools, cast))
     cmdb.update(calendars_world(schools, cast))
     cmdb.update(service_levels_world(schools, cast, cmdb))
@@ -425,6 +426,26 @@ def problems_world(schools: dict[str, School], cast: dict[str, User], incidents:
     return records
 
 
+RFC = "changes.RequestForChange"
+
+
+def changes_world(schools: dict[str, School], cast: dict[str, User]):
+    """At each school, a request for change (support staff only, named with the [cmdb:slug] marker), assessed
+    and still a draft, so that every action on it has something to do."""
+    from changes import services as changes
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    answers = {"users_affected": "few", "service_criticality": "low", "tested": "yes", "backout": "yes",
+               "school_day": "no"}  # fmt: skip
+    records: dict[str, dict[str, Any]] = {RFC: {}}
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        change = changes.rfc_create(school=school, requester=tech, title=f"Change {mark}", reason=f"Because {mark}",
+                                    implementation_plan="Do it.", backout_plan="Undo it.")  # fmt: skip
+        records[RFC][slug] = changes.rfc_assess(change=change, actor=tech, answers=answers)
+    return records
+
+
 # =============================================================================
 # Who sees what: written out by hand, never computed with visible_to
 # =============================================================================
@@ -445,7 +466,7 @@ class Sees:
             return self.notifications
         if model.startswith(SAVED_FILTER):
             return self.saved_filters
-        if model.startswith(("cmdb.", "problems.", INBOUND, LESSON)):  # problems, mail, the timetable: support staff's
+        if model.startswith(("cmdb.", "problems.", "changes.", INBOUND, LESSON)):  # support staff's: changes too
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -649,6 +670,13 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:cmdb-licence-detail": RecordRoute("cmdb.Licence"),
     "api:cmdb-licence-assign": RecordRoute("cmdb.Licence", method="post", data={}),
     "api:cmdb-licence-release": RecordRoute("cmdb.Licence", method="post", data={}),
+    "changes:detail": RecordRoute(RFC),
+    "changes:assess": RecordRoute(RFC, method="post", data={"users_affected": "few", "service_criticality": "low",
+                                                           "tested": "yes", "backout": "yes", "school_day": "no"}),
+    "changes:vote": RecordRoute(RFC, method="post", data={"decision": "approve", "comment": "Fine"}),
+    "changes:schedule": RecordRoute(RFC, method="post"),
+    "changes:review": RecordRoute(RFC, method="post", data={"outcome": "successful", "notes": "Fine"}),
+    "changes:transition": RecordRoute(RFC, lambda r: {"pk": r.pk, "action": "submit"}, method="post"),
     "problems:detail": RecordRoute("problems.Problem"),
     "problems:assign": RecordRoute("problems.Problem", method="post", data={"assignee": "", "note": "Unassigned"}),
     "problems:comment": RecordRoute("problems.Problem", method="post", data={"text": "Any findings?"}),
@@ -797,6 +825,8 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:service-level-subscription-list": ListRoute(shows=SUBSCRIPTION, cmdb=True),
     "api:service-level-calendar-list": ListRoute(shows=CALENDAR, cmdb=True),
     "api:category-list": ListRoute(shows=CATEGORY),
+    "changes:list": ListRoute(shows=RFC, cmdb=True),
+    "changes:create": ListRoute(cmdb=True),
     "api:support-group-list": ListRoute(shows=GROUP),
     "incidents:create": ListRoute(creates=log_page_data),
     "api:incident-list": ListRoute(shows=INCIDENT, creates=log_api_data),
@@ -1124,7 +1154,7 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     content = body(response)
     if model == INCIDENT:
         return f"[secret:{key}]" in content
-    if model.startswith(("cmdb.", "problems.", INBOUND, LESSON)):
+    if model.startswith(("cmdb.", "problems.", "changes.", INBOUND, LESSON)):
         return cmdb_of(key) in content
     if model == ARTICLE:
         return world.articles[key].title in content

@@ -182,6 +182,27 @@ class Rows:
             problems.problem_comment(problem=self.problem, author=tech, text=f"Finding {i}")
             self.problems_logged += 1
 
+    def changes(self, n: int) -> None:
+        """Requests for change at highfield, submitted, each on a CI of its own with an incident behind it."""
+        from changes import services as changes
+        from cmdb import services as cmdb
+        from cmdb.models import Kind
+
+        tech = self.cast["tech"]
+        answers = {"users_affected": "few", "service_criticality": "low", "tested": "yes", "backout": "yes",
+                   "school_day": "no"}  # fmt: skip
+        self.changes_raised = getattr(self, "changes_raised", 0)
+        while self.changes_raised < n:
+            i = self.changes_raised
+            ci = cmdb.ci_create(school=self.highfield, actor=tech, kind=Kind.SWITCH, name=f"SW-{i}")
+            incident = self.log(self.highfield, by=self.cast["staff"], title=f"Switch {i} flaky")
+            change = changes.rfc_create(school=self.highfield, requester=tech, title=f"Replace switch {i}",
+                                        reason="Flaky.", cis=[ci], incidents=[incident],
+                                        implementation_plan="Swap it.", backout_plan="Swap back.")  # fmt: skip
+            changes.rfc_assess(change=change, actor=tech, answers=answers)
+            changes.rfc_submit(change=change, actor=tech)
+            self.changes_raised += 1
+
     def candidates(self, n: int) -> None:
         """Candidate problems at highfield, each over a category of its own with two incidents."""
         from incidents.models import Category
@@ -425,6 +446,7 @@ LISTS: dict[str, Target] = {
     "api:cmdb-installation-list": Target("network", CMDB_READERS, budget=9, small=1),
     "api:cmdb-licence-list": Target("network", CMDB_READERS, budget=10, small=1),
     "problems:list": Target("problems", CMDB_READERS, budget=14, small=1),
+    "changes:list": Target("changes", CMDB_READERS, budget=14, small=1),
     "problems:known_error_list": Target("problems", CMDB_READERS, budget=14, small=1),
     "api:problem-list": Target("problems", CMDB_READERS, budget=12, small=1),
     "api:problem-activity": Target("problems", CMDB_READERS, budget=12, small=1),
@@ -640,6 +662,13 @@ NOT_LISTS: dict[str, str] = {
     "api:cmdb-licence-detail": "one record",
     "api:cmdb-licence-assign": "POST only",
     "api:cmdb-licence-release": "POST only",
+    "changes:create": "one form (its CI and incident choices are one query each)",
+    "changes:detail": "one change (its timeline grows; its approvals are bounded by its approvers)",
+    "changes:assess": "POST only",
+    "changes:vote": "POST only",
+    "changes:schedule": "POST only",
+    "changes:review": "POST only",
+    "changes:transition": "POST only",
     "problems:create": "one form",
     "problems:settings": "one form (the school's settings)",
     "problems:candidate_raise": "POST only",

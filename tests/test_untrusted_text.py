@@ -43,7 +43,12 @@ def poisoned(highfield, staff, tech, log_incident):
     problems.known_error_record(problem=problem, actor=tech, symptom=f"Broken {PAYLOADS[2]}", workaround=PAYLOADS[3])
     article = article_create(school=highfield, author=tech, title=f"Broken {PAYLOADS[0]}", summary=PAYLOADS[1],
                              body=PAYLOADS[3], publish=True)  # fmt: skip
-    return {"incident": incident, "ci": ci, "problem": problem, "article": article}
+    from changes import services as changes
+
+    change = changes.rfc_create(school=highfield, requester=tech, title=f"Change {PAYLOADS[0]}", reason=PAYLOADS[1],
+                                description=PAYLOADS[2], implementation_plan=PAYLOADS[3], backout_plan=PAYLOADS[4],
+                                cis=[ci], incidents=[incident])  # fmt: skip
+    return {"incident": incident, "ci": ci, "problem": problem, "article": article, "change": change}
 
 
 def assert_inert(response, where: str) -> None:
@@ -65,6 +70,8 @@ def test_pages_show_payloads_escaped(poisoned, tech, staff, client_for):
         problem.get_absolute_url(),
         reverse("problems:list"),
         reverse("problems:known_error_list"),
+        poisoned["change"].get_absolute_url(),
+        reverse("changes:list"),
         article.get_absolute_url(),
         reverse("knowledge_list") + "?q=Broken",
         reverse("knowledge_suggest") + "?title=Broken",
