@@ -39,6 +39,7 @@ from incidents.models import OPEN_STATUSES, Incident, Priority, TicketKind
 from servicelevels.calendars import LONDON, business_calendar
 from servicelevels.models import ClockEvent, DailyFigures, ITService
 from servicelevels.periods import Period
+from servicelevels.rollups import COUNTS
 
 # What "good" looks like on the traffic lights: at or above TARGET green, within AMBER_MARGIN points amber.
 TARGET_WITHIN_SLA = 90.0
@@ -54,18 +55,8 @@ DEVICE_KINDS = tuple(
 )
 GONE = (LifecycleStatus.RETIRED, LifecycleStatus.DISPOSED)
 
-SUMS = (
-    "logged",
-    "responded",
-    "responded_in_time",
-    "resolved",
-    "resolved_in_time",
-    "first_contact_fixes",
-    "reopened",
-    "resolve_minutes",
-    "satisfaction_sum",
-    "satisfaction_count",
-)
+# Every column of DailyFigures is a count or a sum, so periods add up (the rollup fills the same columns).
+SUMS = COUNTS
 
 HELP = {
     "pct_within_sla": "Of the response and resolution targets measured in the period, the share met.",
