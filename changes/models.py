@@ -102,6 +102,33 @@ class ChangeAdvisoryBoard(SharedOwned):
         return self.name
 
 
+class CABMeeting(SharedOwned):
+    """A meeting of a change advisory board: the changes awaiting it are its agenda, and the votes cast there
+    are its minuted decisions. It belongs where its board does (a school's, an authority's)."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        HELD = "held", "Held"
+
+    board = models.ForeignKey(ChangeAdvisoryBoard, on_delete=models.CASCADE, related_name="meetings")
+    held_at = models.DateTimeField("when")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED, editable=False)
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="cab_meetings", blank=True)
+    minutes = models.TextField(blank=True, help_text="What was discussed beyond the votes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_at"]
+        verbose_name = "CAB meeting"
+        indexes = [models.Index(fields=["board", "held_at"], name="cab_meeting_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.board} {self.held_at:%d %b %Y}"
+
+
 class FreezeWindow(SharedOwned):
     """Dates when no normal or standard change may run (exam seasons, inspections, the start of term)."""
 
@@ -414,6 +441,14 @@ class ChangeApproval(SchoolOwned):
     role = models.CharField("as", max_length=20, choices=ApprovalRole.choices)
     decision = models.CharField(max_length=10, choices=Decision.choices)
     comment = models.TextField(blank=True)
+    meeting = models.ForeignKey(
+        CABMeeting,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        help_text="The CAB meeting where the vote was cast and minuted.",
+    )
     decided_at = models.DateTimeField(auto_now_add=True)
 
     objects = ChangeApprovalQuerySet.as_manager()

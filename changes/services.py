@@ -177,6 +177,83 @@ def rfc_create(
     return change
 
 
+# What a draft's requester may still edit: the rest comes from the workflow (status, approvals, review).
+EDITABLE_FIELDS = (
+    "title",
+    "reason",
+    "description",
+    "is_major",
+    "implementation_plan",
+    "test_plan",
+    "backout_plan",
+    "planned_start",
+    "planned_end",
+    "implementer",
+)
+
+
+@transaction.atomic
+def rfc_update(*, change: RequestForChange, actor: User, cis=None, incidents=None, **fields) -> RequestForChange:
+    """Edit a draft: its summary, reason, plans, planned window, implementer, affected CIs and linked incidents.
+
+    Only a draft is edited: once submitted, its approvers decide on what they read. Each edited field is
+    recorded on the timeline (field history keeps the old text)."""
+    change = _locked(change)
+    access.require(access.can_raise_change, actor, change, f"You cannot edit {change.reference}.")
+    if change.status != Status.DRAFT:
+        raise ValidationError(
+            f"{change.reference} is {change.get_status_display().lower()}: only a draft can be edited. "
+            "Cancel it and raise a new one if the plan has changed."
+        )
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These cannot be edited on a change: {', '.join(sorted(unknown))}.")
+    for name in ("title", "reason", "description", "implementation_plan", "test_plan", "backout_plan"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    if "title" in fields and not fields["title"]:
+        raise ValidationError({"title": "Give the change a short summary."})
+    if "reason" in fields and not fields["reason"]:
+        raise ValidationError({"reason": "Say why the change is needed."})
+    start = fields.get("planned_start", change.planned_start)
+    end = fields.get("planned_end", change.planned_end)
+    _check_window(start, end)
+    implementer = fields.get("implementer", change.implementer)
+    if "implementer" in fields and implementer is not None and not access.can_raise_change.test(implementer, change):
+        raise ValidationError({"implementer": f"{implementer} cannot carry out changes at {change.school}."})
+    _check_links(change.school, cis or (), incidents or ())
+    changed = {}
+    for name, value in fields.items():
+        old = getattr(change, name)
+        if old != value:
+            changed[name] = [str(old) if old not in (None, "") else "", str(value) if value not in (None, "") else ""]
+            setattr(change, name, value)
+    if changed:
+        change.save(update_fields=[*changed, "updated_at"])
+    if cis is not None:
+        before = set(change.cis.values_list("pk", flat=True))
+        after = {ci.pk for ci in cis}
+        if before != after:
+            change.cis.set(cis)
+            changed["cis"] = [len(before), len(after)]
+    if incidents is not None:
+        before = set(change.incidents.values_list("pk", flat=True))
+        after = {incident.pk for incident in incidents}
+        if before != after:
+            change.incidents.set(incidents)
+            changed["incidents"] = [len(before), len(after)]
+    if changed:
+        labels = [RequestForChange._meta.get_field(name).verbose_name for name in changed]
+        activity.record(
+            change,
+            actor=actor,
+            kind=Activity.Kind.FIELD,
+            text="Edited: " + ", ".join(labels) + ".",
+            changes=changed,
+        )
+    return change
+
+
 @transaction.atomic
 def rfc_assess(*, change: RequestForChange, actor: User, answers: dict[str, str]) -> RequestForChange:
     """Answer the risk questionnaire (changes/policy.py); the answers give the change its risk level.

@@ -64,8 +64,9 @@ WIRING = {
     "fits/management/commands/seed_demo.py": "the demo data spans every process (DESIGN.md 6)",
 }
 
-# Apps that every process and OM function may use (DESIGN.md 3, "Apps depend downward").
-SHARED = {"fits", "cmdb", "incidents", "servicelevels"}
+# Apps that every process and OM function may use (DESIGN.md 3, "Apps depend downward"). Change Management
+# is shared too: FITS routes problems' fixes, releases and all OM work through requests for change.
+SHARED = {"fits", "cmdb", "incidents", "servicelevels", "changes"}
 # Apps that depend on no process app: what each may use.
 FOUNDATIONS = {"fits": set(), "cmdb": {"fits"}}
 
