@@ -442,3 +442,57 @@ def test_a_draft_can_be_reassessed_but_not_once_submitted(raise_change, tech):
     services.rfc_submit(change=change, actor=tech)
     with pytest.raises(ValidationError, match="assessed before it was submitted"):
         services.rfc_assess(change=change, actor=tech, answers=LOW_RISK)
+
+
+# =============================================================================
+# Editing a draft
+# =============================================================================
+
+
+def test_a_draft_is_edited_and_the_timeline_says_what_changed(raise_change, tech, core_switch, mis_server):
+    change = raise_change(by=tech, submit=False, cis=[core_switch])
+    services.rfc_update(
+        change=change,
+        actor=tech,
+        title="Upgrade both core switches",
+        backout_plan="  Boot the previous image from flash.  ",
+        planned_start=at(2026, 12, 2, 16),
+        planned_end=at(2026, 12, 2, 18),
+        cis=[core_switch, mis_server],
+    )
+    change.refresh_from_db()
+    assert change.title == "Upgrade both core switches"
+    assert change.backout_plan == "Boot the previous image from flash."
+    assert set(change.cis.all()) == {core_switch, mis_server}
+    entry = list(timeline(change, include_internal=True))[-1]
+    assert entry.text.startswith("Edited: summary, backout plan, planned start, planned end")
+    assert entry.changes["cis"] == [1, 2]
+
+
+def test_an_edit_that_changes_nothing_writes_nothing(raise_change, tech):
+    change = raise_change(by=tech, submit=False)
+    before = timeline(change, include_internal=True).count()
+    services.rfc_update(change=change, actor=tech, title=change.title)
+    assert timeline(change, include_internal=True).count() == before
+
+
+def test_only_a_draft_is_edited_by_technical_staff_with_valid_fields(
+    raise_change, tech, staff, tech2, riverside, core_switch
+):
+    change = raise_change(by=tech, submit=False)
+    with pytest.raises(PermissionDenied):
+        services.rfc_update(change=change, actor=staff, title="Mine now")
+    with pytest.raises(ValidationError, match="planned window must end after it starts"):
+        services.rfc_update(
+            change=change, actor=tech, planned_start=at(2026, 12, 2, 18), planned_end=at(2026, 12, 2, 16)
+        )
+    with pytest.raises(ValidationError, match="cannot be edited on a change: status"):
+        services.rfc_update(change=change, actor=tech, status=Status.APPROVED)
+    foreign = cmdb_services.ci_create(school=riverside, actor=tech2, kind=Kind.SWITCH, name="RS-CORE-01")
+    with pytest.raises(ValidationError, match="belongs to another school"):
+        services.rfc_update(change=change, actor=tech, cis=[foreign])
+    assert list(change.cis.all()) == []
+    submitted = services.rfc_submit(change=change, actor=tech)
+    with pytest.raises(ValidationError, match="only a draft can be edited"):
+        services.rfc_update(change=submitted, actor=tech, title="Too late")
+    assert RequestForChange.objects.get(pk=change.pk).title == "Upgrade the core switch firmware"
