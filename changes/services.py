@@ -19,6 +19,7 @@ from changes import policy
 from changes.models import (
     FINISHED_STATUSES,
     ApprovalRole,
+    CABMeeting,
     ChangeApproval,
     ChangeKind,
     ChangeTemplate,
@@ -28,6 +29,7 @@ from changes.models import (
     Risk,
     Status,
 )
+from changes.selectors import change_impact
 from cmdb import topology
 from fits import access, activity
 from fits.models import Activity, Role, School, User
@@ -91,6 +93,33 @@ def _check_links(school: School, cis, incidents) -> None:
     for incident in incidents:
         if incident.school_id != school.pk:
             raise ValidationError({"incidents": f"{incident.reference} belongs to another school."})
+
+
+def _notice(change: RequestForChange) -> dict:
+    """What a change's notifications say beyond the record: its window, its items and its impact (the CMDB's)."""
+    if change.planned_start and change.planned_end:
+        start, end = timezone.localtime(change.planned_start), timezone.localtime(change.planned_end)
+        window = f"{start:%a %d %b %Y %H:%M} to " + (
+            f"{end:%H:%M}" if start.date() == end.date() else f"{end:%a %d %b %Y %H:%M}"
+        )
+    else:
+        window = ""
+    return {
+        "change": {
+            "window": window,
+            "cis": ", ".join(change.cis.order_by("name").values_list("name", flat=True)),
+            "impact": change_impact(change).summary,
+        },
+        "ticket": {"assignee": str(change.implementer) if change.implementer_id else ""},
+    }
+
+
+def _review_needed(change: RequestForChange, *, actor: User | None, note: str = "") -> None:
+    """An emergency change ran without approval: the school's network managers and leaders review it."""
+    if not change.is_emergency or change.approvals.filter(role=ApprovalRole.RETROSPECTIVE).exists():
+        return
+    reviewers = User.objects.with_role_at(change.school_id, {Role.NETWORK_MANAGER, Role.SCHOOL_LEADER})
+    notify(change, "change_review_needed", reviewers, actor=actor, context={**_notice(change), "note": note})
 
 
 def _check_window(start: datetime | None, end: datetime | None) -> None:
@@ -327,7 +356,7 @@ def rfc_submit(*, change: RequestForChange, actor: User) -> RequestForChange:
     if change.kind == ChangeKind.STANDARD and not needed:
         _approve(change, actor=actor, note=f"Standard change: pre-approved as “{change.template}”.")
     elif needed:
-        notify(change, "change_approval_needed", _approvers(change, needed), actor=actor)
+        notify(change, "change_approval_needed", _approvers(change, needed), actor=actor, context=_notice(change))
     return change
 
 
@@ -367,8 +396,10 @@ def rfc_vote(
     decision: str,
     comment: str = "",
     role: str | None = None,
+    meeting: CABMeeting | None = None,
 ) -> ChangeApproval:
     """Record `approver`'s decision on `change`, in `role` (by default the first awaited one they can give).
+    A vote cast at a CAB `meeting` of the change's board is minuted there (changes/cab.py meeting_vote).
 
     A submitted change is approved once every approval it needs is given, and rejected as soon as a
     network manager or leader rejects it, or its board can no longer reach its quorum. An emergency change
@@ -377,6 +408,8 @@ def rfc_vote(
     if decision not in Decision.values:
         raise ValidationError({"decision": "Approve or reject."})
     comment = comment.strip()
+    if meeting is not None and (change.cab_id is None or meeting.board_id != change.cab_id):
+        raise ValidationError(f"{change.reference} is not on the agenda of {meeting}: another board decides it.")
     if change.is_emergency:
         if change.status not in (Status.IN_PROGRESS, *FINISHED_STATUSES):
             raise ValidationError(
@@ -410,7 +443,13 @@ def rfc_vote(
     if (role == ApprovalRole.CAB or decision == Decision.REJECT) and not comment:
         raise ValidationError({"comment": "Give the reason for your decision: it is minuted with your vote."})
     vote = ChangeApproval.objects.create(
-        school_id=change.school_id, change=change, approver=approver, role=role, decision=decision, comment=comment
+        school_id=change.school_id,
+        change=change,
+        approver=approver,
+        role=role,
+        decision=decision,
+        comment=comment,
+        meeting=meeting,
     )
     verb = "approved" if decision == Decision.APPROVE else "rejected"
     activity.record(
@@ -562,6 +601,9 @@ def rfc_schedule(
         note=note,
         fields=["planned_start", "planned_end", "schedule_warning", "implementer"],
     )
+    # FITS: warn the service desk in advance (and the one who will carry it out).
+    desk = User.objects.with_role_at(change.school_id, {Role.DESK})
+    notify(change, "change_scheduled", [*desk, change.implementer], actor=actor, context=_notice(change))
     return change
 
 
@@ -582,6 +624,7 @@ def rfc_start(*, change: RequestForChange, actor: User) -> RequestForChange:
     if change.implementer_id is None:
         change.implementer = actor
     _save_move(change, old, actor=actor, fields=["actual_start", "implementer"])
+    _review_needed(change, actor=actor, note="Work on it has started.")
     return change
 
 
@@ -590,6 +633,11 @@ def _finish(change: RequestForChange, name: str, *, actor: User, note: str) -> R
     old = _move(change, name, actor=actor, note=note)
     change.actual_end = change.actual_end or timezone.now()
     _save_move(change, old, actor=actor, note=note, fields=["actual_end"])
+    _review_needed(
+        change,
+        actor=actor,
+        note=f"Its work has ended ({change.get_status_display().lower()}) and it awaits your review.",
+    )
     # The CMDB keeps the history of what was done to each item (Change Management updates the CMDB).
     outcome = {Status.IMPLEMENTED: "implemented", Status.FAILED: "failed", Status.BACKED_OUT: "backed out"}
     for ci in change.cis.all():

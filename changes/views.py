@@ -8,9 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import DetailView, FormView, ListView
+from django.views.generic.detail import SingleObjectMixin
 
-from changes import policy, services
+from changes import measures, policy, services
 from changes.forms import (
+    ChangeEditForm,
     ChangeFilterForm,
     ChangeRaiseForm,
     ReviewForm,
@@ -20,12 +22,28 @@ from changes.forms import (
     VoteForm,
 )
 from changes.models import FINISHED_STATUSES, ApprovalRole, RequestForChange, Status
+from changes.selectors import change_impact
 from fits import access
 from fits.activity import timeline
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 from incidents.models import Incident
 
 SCHEDULE_MOVES = ("schedule", "emergency_schedule")
+# What the raise and edit forms pass to the services as they are.
+RFC_FIELDS = (
+    "title",
+    "reason",
+    "description",
+    "cis",
+    "incidents",
+    "is_major",
+    "implementation_plan",
+    "test_plan",
+    "backout_plan",
+    "planned_start",
+    "planned_end",
+    "implementer",
+)
 
 
 class ChangeAccessMixin:
@@ -50,15 +68,25 @@ class ChangeListView(ChangeViewMixin, ListView):
     def get_queryset(self):
         queryset = super().get_queryset().for_list()
         self.filter_form = ChangeFilterForm(self.request.GET or None)
+        self.measure = None
         if self.filter_form.is_valid():
+            data = self.filter_form.cleaned_data
             for name in ("kind", "status", "risk"):
-                if self.filter_form.cleaned_data[name]:
-                    queryset = queryset.filter(**{name: self.filter_form.cleaned_data[name]})
+                if data[name]:
+                    queryset = queryset.filter(**{name: data[name]})
+            month = measures.parse_month(data.get("month") or "")
+            if data.get("measure") and month is not None:
+                # A figure of the measures card: the changes it counts.
+                self.measure = (measures.MEASURE_LABELS[data["measure"]], month)
+                queryset = queryset.filter(measures.measure_filter(data["measure"], month))
         return queryset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter_form"] = self.filter_form
+        context["measure"] = self.measure
+        # This month and last, over the same changes the list starts from (one query).
+        context["figures"] = measures.monthly_figures(super().get_queryset(), measures.recent_months(2))[::-1]
         context["can_raise"] = access.here_or_anywhere(access.can_raise_change).test(
             self.request.user, getattr(self.request, "school", None)
         )
@@ -113,6 +141,10 @@ class ChangeDetailView(ChangeViewMixin, DetailView):
             ),
             risk_rows=risk_rows,
             can_vote=can_vote,
+            impact=change_impact(change),
+            # The problems whose permanent fix this change is (a reverse link: changes does not import problems).
+            problems_behind=change.problems.visible_to(user).select_related("assignee").order_by("-created_at"),
+            can_edit=change.status == Status.DRAFT and access.can_raise_change.test(user, change),
         )
         if change.status == Status.DRAFT and access.can_raise_change.test(user, change):
             context["risk_form"] = RiskForm(initial_answers=answers)
@@ -144,28 +176,66 @@ class ChangeCreateView(LoginRequiredMixin, ChangeAccessMixin, ServiceErrorMixin,
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            change = services.rfc_create(
+            change = self.create(
                 school=data["school"],
-                requester=self.request.user,
                 kind=data["kind"],
                 template=data.get("template"),
-                title=data["title"],
-                reason=data["reason"],
-                description=data["description"],
-                cis=data["cis"],
-                incidents=data["incidents"],
-                is_major=data["is_major"],
-                implementation_plan=data["implementation_plan"],
-                test_plan=data["test_plan"],
-                backout_plan=data["backout_plan"],
-                planned_start=data.get("planned_start"),
-                planned_end=data.get("planned_end"),
+                **{name: data.get(name) for name in RFC_FIELDS},
             )
         except (ValidationError, PermissionDenied) as error:
             self.report_service_error(error)
             return self.form_invalid(form)
         messages.success(self.request, f"{change.reference} raised as a draft: assess its risk, then submit it.")
         return redirect(change)
+
+    def create(self, **fields) -> RequestForChange:
+        """Raise the change (problems' "raise a change for the permanent fix" also links its problem)."""
+        return services.rfc_create(requester=self.request.user, **fields)
+
+
+class ChangeEditView(ChangeViewMixin, ServiceErrorMixin, SingleObjectMixin, FormView):
+    """Edit a draft (changes.services.rfc_update): the raise form without its school, kind and template."""
+
+    narrow_to_current_school = False
+    template_name = "changes/change_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.object = self.get_object()
+        if self.object.status != Status.DRAFT or not access.can_raise_change.test(request.user, self.object):
+            messages.error(
+                request,
+                f"{self.object.reference} is {self.object.get_status_display().lower()}: only a draft can be "
+                "edited, by those who may raise changes at its school.",
+            )
+            return redirect(self.object)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        return ChangeEditForm(**self.get_form_kwargs(), user=self.request.user, change=self.object)
+
+    def get_initial(self):
+        change = self.object
+        initial = {name: getattr(change, name) for name in RFC_FIELDS if name not in ("cis", "incidents")}
+        initial["cis"] = list(change.cis.values_list("pk", flat=True))
+        initial["incidents"] = list(change.incidents.values_list("pk", flat=True))
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(change=self.object, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.rfc_update(
+                change=self.object, actor=self.request.user, **{name: data.get(name) for name in RFC_FIELDS}
+            )
+        except (ValidationError, PermissionDenied) as error:
+            self.report_service_error(error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{self.object.reference} saved.")
+        return redirect(self.object)
 
 
 class ChangeActionView(ChangeViewMixin, RecordActionView):

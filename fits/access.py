@@ -172,6 +172,25 @@ can_vote_on_change = ~is_change_requester & (may_approve_changes | is_consultant
 # The post-implementation review and closure: the network manager or a leader.
 can_review_change = is_administrator | is_network_manager | is_leader
 
+# --- Releases (FITS Release Management): technicians and the network manager plan, build, test and roll out
+# releases and propose versions for the definitive software library (obj: the school or a release); every support
+# role reads them.
+can_manage_release = is_administrator | is_technician
+can_view_release = is_administrator | is_school_staff
+
+
+@rules.predicate
+def can_approve_library_item(user, item) -> bool:
+    """Only tested versions go into the definitive software library: a school's item is approved (or withdrawn) by
+    its network manager, an authority's by its consultants; one shared by all by an administrator."""
+    if item is None:
+        return False
+    if is_administrator.test(user):
+        return True
+    if item.school_id is not None:
+        return is_network_manager.test(user, item)
+    return item.authority_id is not None and is_authority_consultant.test(user, item.authority_id)
+
 # --- Knowledge (Service Desk) -------------------------------------------------
 # The desk, technicians and the network manager write and publish articles; leaders and ICT users read.
 can_write_articles = is_administrator | is_desk | is_technician | is_network_manager

@@ -155,6 +155,18 @@ EVENTS: dict[str, Event] = {
         "To the requester of a change when an approver rejects it, with the reason.",
         headline="{reference} rejected: {title}",
     ),
+    "change_review_needed": Event(
+        "Change review needed",
+        "To the school's network managers and leaders when an emergency change starts, and again when its work "
+        "ends without its retrospective review.",
+        headline="{reference} needs a retrospective review: {title}",
+    ),
+    "change_scheduled": Event(
+        "Change scheduled",
+        "To the school's service desk administrators and the change's implementer when a change is scheduled or "
+        "moved: its window, the items it touches and who is affected, so the desk is warned in advance.",
+        headline="{reference} scheduled: {title}",
+    ),
     "digest": Event(
         "Daily digest",
         "Once a day, to people who chose a digest: their notifications of the last day that have not been e-mailed.",
@@ -260,11 +272,25 @@ DIGEST_PLACEHOLDERS = [
     Placeholder("school.phone", "The school's phone number", "01204 000000"),
 ]
 
+# A request for change also says when it runs and what it touches (FITS: warn the service desk in advance).
+CHANGE_PLACEHOLDERS = [
+    *RECORD_PLACEHOLDERS,
+    Placeholder("change.window", "When the change is planned to run", "Wed 25 Nov 2026 16:00 to 18:00"),
+    Placeholder("change.cis", "The configuration items it changes", "Core switch, File server"),
+    Placeholder(
+        "change.impact",
+        "Who and what it affects, from the CMDB",
+        "Affects 12 configuration items, 3 rooms, 1 service (Email); everyone at the school (240 people).",
+    ),
+]
+
 LISTS = {"items"}  # placeholders that are lists: the only things {% for %} may loop over
 
 
 def placeholders_for(event: str) -> list[Placeholder]:
-    return DIGEST_PLACEHOLDERS if event == "digest" else RECORD_PLACEHOLDERS
+    if event == "digest":
+        return DIGEST_PLACEHOLDERS
+    return CHANGE_PLACEHOLDERS if event.startswith("change_") else RECORD_PLACEHOLDERS
 
 
 def sample_context(event: str) -> dict[str, Any]:

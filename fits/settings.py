@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "cmdb",
     "servicelevels",
     "changes",
+    "releases",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,21 @@ SPECTACULAR_SETTINGS = {
         "PortKindEnum": "cmdb.models.PortKind.choices",
         "RelationshipKindEnum": "cmdb.models.RelationshipKind.choices",
         "CableTypeEnum": "cmdb.models.CableType.choices",
+        # Change Management (changes/api.py)
+        "ChangeKindEnum": "changes.models.ChangeKind.choices",
+        "ChangeStatusEnum": "changes.models.Status.choices",
+        "ChangeRiskEnum": "changes.models.Risk.choices",
+        "ApprovalRoleEnum": "changes.models.ApprovalRole.choices",
+        "ReviewOutcomeEnum": "changes.models.ReviewOutcome.choices",
+        "FreezeWindowKindEnum": "changes.models.FreezeWindow.Kind",
+        # Release Management (releases/api.py)
+        "ReleaseKindEnum": "releases.models.ReleaseKind.choices",
+        "ReleaseStatusEnum": "releases.models.Status.choices",
+        "LibraryItemKindEnum": "releases.models.ItemKind.choices",
+        "LibraryItemStatusEnum": "releases.models.ItemStatus.choices",
+        "RolloutOutcomeEnum": "releases.models.Outcome.choices",
+        "RolloutRecordOutcomeEnum": "releases.models.RECORDED_OUTCOMES",
+        "OutcomeEnum": "servicedesk.models.InboundMessage.Outcome",  # its name before reviews had an outcome
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

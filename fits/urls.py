@@ -44,6 +44,7 @@ urlpatterns = [
     path("problems/", include("problems.urls")),
     path("service-levels/", include("servicelevels.urls")),
     path("changes/", include("changes.urls")),
+    path("releases/", include("releases.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("inventory/", include("cmdb.inventory.urls")),
     path("notifications/", include("fits.notification_views")),

@@ -9,6 +9,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from changes.models import RequestForChange
 from cmdb.models import ConfigurationItem
 from fits import access
 from fits.activity import timeline
@@ -27,6 +28,9 @@ class ProblemSerializer(BriefSerializer):
     assignee = UserBriefSerializer(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     incidents = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    change = serializers.SlugRelatedField(
+        slug_field="reference", read_only=True, help_text="The request for change that carries the permanent fix."
+    )
     actions = serializers.SerializerMethodField(help_text="The lifecycle actions you may take now.")
 
     class Meta:
@@ -42,7 +46,7 @@ class ProblemSerializer(BriefSerializer):
             "ci",
             "incidents",
             "source",
-            "change_reference",
+            "change",
             "logged_by",
             "status",
             "status_display",
@@ -100,6 +104,14 @@ class ProblemAssignSerializer(ScopedInputSerializer):
 class LinkIncidentSerializer(ScopedInputSerializer):
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
     unlink = serializers.BooleanField(default=False, help_text="Remove the link instead of adding it.")
+
+
+class LinkChangeSerializer(ScopedInputSerializer):
+    change = serializers.PrimaryKeyRelatedField(
+        queryset=RequestForChange.objects.all(),
+        allow_null=True,
+        help_text="The id of the request for change that carries the permanent fix; null unlinks it.",
+    )
 
 
 class KnownErrorRecordSerializer(serializers.Serializer):
@@ -174,6 +186,17 @@ class ProblemViewSet(ProblemAccessMixin, mixins.ListModelMixin, mixins.RetrieveM
         data = payload.validated_data
         service = services.problem_unlink_incident if data["unlink"] else services.problem_link_incident
         problem = service(problem=problem, incident=data["incident"], actor=request.user)
+        return Response(self._fresh(problem))
+
+    @extend_schema(request=LinkChangeSerializer, responses=ProblemSerializer)
+    @action(detail=True, methods=["post"], url_path="link-change", url_name="link-change")
+    def link_change(self, request, pk=None, format=None):
+        problem = self.get_object()
+        payload = LinkChangeSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        problem = services.problem_link_change(
+            problem=problem, change=payload.validated_data["change"], actor=request.user
+        )
         return Response(self._fresh(problem))
 
     @extend_schema(request=KnownErrorRecordSerializer, responses={201: KnownErrorSerializer})

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from changes.models import RequestForChange
 from cmdb.models import ConfigurationItem
 from fits import access
 from fits.forms import ScopedForm
@@ -76,6 +77,23 @@ class LinkIncidentForm(ScopedForm):
 
 class UnlinkIncidentForm(ScopedForm):
     incident = forms.ModelChoiceField(queryset=Incident.objects.all())
+
+
+class LinkChangeForm(ScopedForm):
+    """Pick the request for change (of the problem's school) that carries the permanent fix; empty unlinks it."""
+
+    change = forms.ModelChoiceField(
+        queryset=RequestForChange.objects.all(),
+        required=False,
+        label="Request for change",
+        empty_label="None (unlink)",
+    )
+
+    def __init__(self, *args: Any, problem: Problem, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["change"].queryset = (
+            self.fields["change"].queryset.of_school(problem.school_id).order_by("-created_at")
+        )
 
 
 class KnownErrorForm(forms.Form):

@@ -47,7 +47,7 @@ class ProblemQuerySet(SchoolScopedQuerySet):
     def for_list(self) -> ProblemQuerySet:
         """What every list of problems shows, in a fixed number of queries."""
         return (
-            self.select_related("school", "assignee", "logged_by", "ci")
+            self.select_related("school", "assignee", "logged_by", "ci", "change")
             .annotate(incident_count=models.Count("incidents", distinct=True))
             .order_by("-created_at")
         )
@@ -69,11 +69,14 @@ class Problem(SchoolOwned):
     )
     incidents = models.ManyToManyField("incidents.Incident", related_name="problems", blank=True, editable=False)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.INCIDENTS)
-    change_reference = models.CharField(
-        "request for change",
-        max_length=30,
+    change = models.ForeignKey(
+        "changes.RequestForChange",
+        on_delete=models.SET_NULL,
+        null=True,
         blank=True,
-        help_text="The RFC that carries the permanent fix (Change Management), e.g. RFC-000012.",
+        related_name="problems",
+        verbose_name="request for change",
+        help_text="The request for change that carries the permanent fix (Change Management).",
     )
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_problems")
     assignee = models.ForeignKey(

@@ -19,7 +19,7 @@ def open_problems_section(school, period, user) -> SectionContent:
         Problem.objects.visible_to(user)
         .of_school(school.pk)
         .open()
-        .select_related("assignee")
+        .select_related("assignee", "change")
         .annotate(incident_count=Count("incidents", distinct=True))
         .order_by("-incident_count", "created_at")
     )
@@ -32,7 +32,7 @@ def open_problems_section(school, period, user) -> SectionContent:
             problem.incident_count,
             problem.created_at.date(),
             str(problem.assignee or "Unassigned"),
-            problem.change_reference or "",
+            problem.change.reference if problem.change else "",
         ]
         for problem in problems[:SHOWN]
     ]

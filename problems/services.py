@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
+from changes import services as change_services
+from changes.models import RequestForChange
 from fits import access, activity
 from fits.models import Activity, School, User
 from fits.references import next_reference
@@ -203,6 +205,46 @@ def problem_unlink_incident(*, problem: Problem, incident: Incident, actor: User
     )
     _touch(problem)
     return problem
+
+
+@transaction.atomic
+def problem_link_change(*, problem: Problem, change: RequestForChange | None, actor: User) -> Problem:
+    """Name the request for change that carries the problem's permanent fix (FITS: problems are fixed
+    through Change Management), or unlink it with None. The change must be of the problem's school."""
+    problem = _locked(problem)
+    access.require(access.can_work_problem, actor, problem, "You cannot link a change to this problem.")
+    if change is not None:
+        if change.school_id != problem.school_id:
+            raise ValidationError({"change": f"{change.reference} belongs to another school."})
+        ensure_same_school(problem, change)
+    if problem.change_id == (change.pk if change else None):
+        return problem
+    old = problem.change
+    problem.change = change
+    problem.save(update_fields=["change", "updated_at"])
+    if change is not None:
+        text = f"The permanent fix is change {change.reference}: {change.title}"
+    else:
+        text = f"Unlinked change {old.reference}." if old else "Unlinked the change."
+    activity.record(
+        problem,
+        actor=actor,
+        kind=Activity.Kind.LINK,
+        text=text,
+        changes={"change": [old.reference if old else None, change.reference if change else None]},
+    )
+    return problem
+
+
+@transaction.atomic
+def problem_raise_change(*, problem: Problem, actor: User, **rfc_fields) -> RequestForChange:
+    """Raise a request for change (a draft) for the problem's permanent fix, and link it to the problem.
+    `rfc_fields` are those of changes.services.rfc_create; the reason defaults to the problem."""
+    access.require(access.can_work_problem, actor, problem, "You cannot raise a change for this problem.")
+    if "reason" not in rfc_fields or not str(rfc_fields.get("reason") or "").strip():
+        rfc_fields["reason"] = f"The permanent fix for problem {problem.reference}: {problem.title}"
+    change = change_services.rfc_create(school=problem.school, requester=actor, **rfc_fields)
+    return problem_link_change(problem=problem, change=change, actor=actor).change
 
 
 @transaction.atomic

@@ -19,5 +19,7 @@ urlpatterns = [
     path("<int:pk>/link/", views.ProblemLinkIncidentView.as_view(), name="link_incident"),
     path("<int:pk>/unlink/", views.ProblemUnlinkIncidentView.as_view(), name="unlink_incident"),
     path("<int:pk>/known-error/", views.KnownErrorCreateView.as_view(), name="known_error_create"),
+    path("<int:pk>/change/", views.ProblemLinkChangeView.as_view(), name="link_change"),
+    path("<int:pk>/raise-change/", views.ProblemRaiseChangeView.as_view(), name="raise_change"),
     path("<int:pk>/<slug:action>/", views.ProblemTransitionView.as_view(), name="transition"),
 ]

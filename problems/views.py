@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from changes.models import RequestForChange
+from changes.views import ChangeCreateView
 from fits import access
 from fits.activity import timeline
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
@@ -21,6 +23,7 @@ from problems.forms import (
     AssignForm,
     CommentForm,
     KnownErrorForm,
+    LinkChangeForm,
     LinkIncidentForm,
     ProblemLogForm,
     TransitionForm,
@@ -108,7 +111,16 @@ class ProblemDetailView(ProblemViewMixin, DetailView):
             can_work=can_work,
             can_comment=access.can_view_problem.test(user, problem),
             comment_form=CommentForm(),
+            # The permanent fix, through the changes' own scoping (support staff only).
+            change=RequestForChange.objects.visible_to(user).filter(pk=problem.change_id).first()
+            if problem.change_id
+            else None,
+            can_raise_change=can_work and access.can_raise_change.test(user, problem.school),
         )
+        if can_work:
+            context["link_change_form"] = LinkChangeForm(
+                user=user, problem=problem, initial={"change": problem.change_id}
+            )
         if can_work and problem.is_open:
             context["assign_form"] = AssignForm(user=user, problem=problem)
             context["link_form"] = LinkIncidentForm(user=user, problem=problem)
@@ -197,6 +209,55 @@ class ProblemUnlinkIncidentView(ProblemActionView):
     def act(self, data):
         services.problem_unlink_incident(problem=self.object, incident=data["incident"], actor=self.request.user)
         messages.success(self.request, f"{data['incident'].reference} unlinked.")
+
+
+class ProblemLinkChangeView(ProblemActionView):
+    def get_form(self):
+        return LinkChangeForm(self.request.POST, user=self.request.user, problem=self.object)
+
+    def act(self, data):
+        problem = services.problem_link_change(problem=self.object, change=data["change"], actor=self.request.user)
+        if problem.change:
+            messages.success(self.request, f"{problem.change.reference} carries the permanent fix.")
+        else:
+            messages.success(self.request, "The change is unlinked.")
+
+
+class ProblemRaiseChangeView(ChangeCreateView):
+    """Raise a change for the problem's permanent fix: the raise form, prefilled from the problem, whose change
+    is linked to it (problems.services.problem_raise_change)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.problem = get_object_or_404(
+            Problem.objects.visible_to(request.user).select_related("school", "ci"), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "school": self.problem.school}
+
+    def get_initial(self):
+        problem = self.problem
+        incidents = Incident.objects.visible_to(self.request.user).filter(problems=problem)
+        return {
+            "school": problem.school_id,
+            "title": f"Permanent fix: {problem.title}"[:200],
+            "reason": f"The permanent fix for problem {problem.reference}: {problem.title}."
+            + (f"\nRoot cause: {problem.root_cause}" if problem.root_cause else ""),
+            "cis": [problem.ci_id] if problem.ci_id else [],
+            "incidents": list(incidents.values_list("pk", flat=True)),
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(problem=self.problem, **kwargs)
+
+    def create(self, **fields):
+        school = fields.pop("school")
+        if school.pk != self.problem.school_id:
+            raise ValidationError(f"A change for {self.problem.reference} is raised at {self.problem.school}.")
+        return services.problem_raise_change(problem=self.problem, actor=self.request.user, **fields)
 
 
 class KnownErrorCreateView(ProblemActionView):

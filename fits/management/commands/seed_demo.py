@@ -837,6 +837,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Calendars: {calendars} calendars added.")
         self.stdout.write(f"Service levels: {self._service_levels(authorities, schools, people)}.")
         self.stdout.write(f"Service history: {self._ticket_history(schools, people)}.")
+        from changes.demo import seed_changes
+
+        changes = seed_changes(authorities, schools, people)
+        self.stdout.write(
+            "Change management: " + (", ".join(f"{n} {w}" for w, n in changes.items()) or "already set up") + "."
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _service_levels(
