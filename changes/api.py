@@ -15,7 +15,7 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from changes import policy, services
+from changes import cab, policy, services
 from changes.filters import (
     ChangeAdvisoryBoardFilterSet,
     ChangeFilterSet,
@@ -26,6 +26,7 @@ from changes.filters import (
 from changes.models import (
     FINISHED_STATUSES,
     ApprovalRole,
+    CABMeeting,
     ChangeAdvisoryBoard,
     ChangeApproval,
     ChangeKind,
@@ -339,7 +340,7 @@ class ChangeAssessSerializer(serializers.Serializer):
     )
 
 
-class ChangeVoteSerializer(serializers.Serializer):
+class ChangeVoteSerializer(ScopedInputSerializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(
         required=False, default="", allow_blank=True, help_text="Required to reject, and for a CAB vote."
@@ -350,6 +351,13 @@ class ChangeVoteSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="In what capacity (by default the first awaited one you may give).",
+    )
+    meeting = serializers.PrimaryKeyRelatedField(
+        queryset=CABMeeting.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The CAB meeting (its id) where you cast the vote as a board member: it is minuted there.",
     )
 
 
@@ -419,6 +427,7 @@ class ChangeViewSet(ChangeAccessMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def create(self, request, *args, **kwargs):
         """Raise a request for change, as a draft, at a school where you may raise changes."""
         data = self._payload(ChangeCreateSerializer, ChangeCreateSerializer().fields)
+        data.setdefault("title", "")  # a standard change takes its template's
         change = services.rfc_create(requester=request.user, **data)
         return Response(self._fresh(change), status=status.HTTP_201_CREATED)
 
@@ -459,7 +468,15 @@ class ChangeViewSet(ChangeAccessMixin, mixins.ListModelMixin, mixins.RetrieveMod
         review). The change is approved once every approval it needs is given."""
         change = self.get_object()
         data = self._payload(ChangeVoteSerializer)
-        services.rfc_vote(change=change, approver=request.user, **data)
+        meeting = data.pop("meeting")
+        if meeting is None:
+            services.rfc_vote(change=change, approver=request.user, **data)
+        elif data["role"] not in (None, ApprovalRole.CAB):
+            raise exceptions.ValidationError({"role": "At a CAB meeting, you vote as a member of the board."})
+        else:
+            cab.meeting_vote(
+                meeting=meeting, change=change, actor=request.user, decision=data["decision"], comment=data["comment"]
+            )
         return Response(self._fresh(change))
 
     @extend_schema(request=ChangeScheduleSerializer, responses=ChangeDetailSerializer)

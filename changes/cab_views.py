@@ -94,14 +94,8 @@ class BoardListView(CabViewMixin, ListView):
 
     def get_queryset(self):
         upcoming = Q(meetings__status=CABMeeting.Status.PLANNED, meetings__held_at__gte=timezone.now())
-        return (
-            super()
-            .get_queryset()
-            .select_related("school", "authority")
-            .prefetch_related("members")
-            .annotate(next_meeting=Min("meetings__held_at", filter=upcoming))
-            .order_by("name", "pk")
-        )
+        queryset = super().get_queryset().select_related("school", "authority").prefetch_related("members")
+        return queryset.annotate(next_meeting=Min("meetings__held_at", filter=upcoming)).order_by("name", "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -78,6 +78,15 @@ HIGH = {
     "school_day": "no",
 }
 
+# An emergency: the whole school during the day, not tried before (high risk, which is why it is reviewed).
+EMERGENCY = {
+    "users_affected": "school",
+    "service_criticality": "high",
+    "tested": "no",
+    "backout": "yes",
+    "school_day": "yes",
+}
+
 # =============================================================================
 # The standard changes (authority-wide for bolton)
 # =============================================================================
@@ -409,15 +418,17 @@ class ChangeBuilder:
         change.refresh_from_db()
         now = self.now
         start, end = change.planned_start, change.planned_end
-        raised = _at(self.today - timedelta(days=story.days), 8, 40)
-        if start and start < now:
-            raised = min(raised, start - timedelta(days=3))
+        # Raised in the morning or at lunch, at a time of its own.
+        raised = _at(self.today - timedelta(days=story.days), 8) + timedelta(minutes=len(story.title) * 37 % 300)
+        if start and start < now:  # an emergency is raised just before it runs, others days ahead
+            raised = min(raised, start - (timedelta(minutes=30) if change.is_emergency else timedelta(days=3)))
         raised = min(raised, now - timedelta(hours=6))
         marks = {"created_at": raised}
         if change.submitted_at:
             marks["submitted_at"] = raised + timedelta(minutes=35)
+        decided = min(raised + timedelta(days=1, hours=1), now - timedelta(hours=2))  # the approvers' day
         if change.approved_at:
-            marks["approved_at"] = min(raised + timedelta(days=1, hours=1), now - timedelta(hours=2))
+            marks["approved_at"] = decided
             if change.is_standard:
                 marks["approved_at"] = marks["submitted_at"]
         if change.actual_start:
@@ -445,6 +456,7 @@ class ChangeBuilder:
         at_status = {
             Status.SUBMITTED: marks.get("submitted_at"),
             Status.APPROVED: marks.get("approved_at"),
+            Status.REJECTED: decided,
             Status.SCHEDULED: marks.get("approved_at", raised) + timedelta(hours=1),
             Status.IN_PROGRESS: marks.get("actual_start"),
             Status.IMPLEMENTED: marks.get("actual_end"),
@@ -454,23 +466,32 @@ class ChangeBuilder:
             Status.CANCELLED: marks.get("closed_at"),
         }
         if change.is_emergency:
-            at_status[Status.IN_PROGRESS] = marks.get("actual_start")
-        entries = Activity.objects.filter(
-            content_type=ContentType.objects.get_for_model(RequestForChange), object_id=change.pk
-        ).order_by("pk")
+            at_status[Status.SCHEDULED] = raised + timedelta(minutes=10)
+        entries = list(
+            Activity.objects.filter(
+                content_type=ContentType.objects.get_for_model(RequestForChange), object_id=change.pk
+            ).order_by("pk")
+        )
         last = raised
         vote_times = []
-        for entry in entries:
+        for index, entry in enumerate(entries):
             when = last + timedelta(minutes=5)
+            is_review = entry.text.startswith("Post-implementation review")
             if entry.kind == Activity.Kind.CREATED:
                 when = raised
             elif entry.kind == Activity.Kind.STATUS:
-                target = (entry.changes or {}).get("status", [None, None])[1]
-                when = at_status.get(target) or when
-            elif entry.kind == Activity.Kind.COMMENT and entry.text.startswith("Post-implementation review"):
+                when = at_status.get(self._target(entry)) or when
+            elif entry.kind == Activity.Kind.COMMENT and is_review:
                 when = marks.get("reviewed_at") or when
+            elif entry.kind == Activity.Kind.COMMENT:  # a vote: on the approvers' day, the deciding one last
+                following = entries[index + 1] if index + 1 < len(entries) else None
+                outcome = self._target(following) if following and following.kind == Activity.Kind.STATUS else None
+                if outcome in (Status.APPROVED, Status.REJECTED) and not change.is_standard:
+                    when = at_status[outcome]
+                else:
+                    when = max(decided - timedelta(hours=3), last + timedelta(minutes=5))
             when = min(max(when, last), now)
-            if entry.kind == Activity.Kind.COMMENT and not entry.text.startswith("Post-implementation review"):
+            if entry.kind == Activity.Kind.COMMENT and not is_review:
                 vote_times.append(when)
             Activity.objects.filter(pk=entry.pk).update(created_at=when)
             last = when
@@ -482,6 +503,11 @@ class ChangeBuilder:
                 object_id__in=[ci.pk for ci in change.cis.all()],
                 text__startswith=f"Change {change.reference} ",
             ).update(created_at=marks["actual_end"])
+
+    @staticmethod
+    def _target(entry: Activity) -> str | None:
+        """The status a status entry of the timeline moved to."""
+        return ((entry.changes or {}).get("status") or [None, None])[1]
 
 
 def highfield_stories(builder: ChangeBuilder, school: School) -> list[Story]:
@@ -524,7 +550,7 @@ def highfield_stories(builder: ChangeBuilder, school: School) -> list[Story]:
             backout_plan="Remove the group policy and re-share the printer's direct queue.",
             answers=MEDIUM,
             window=(_at(day(7 - today.weekday() + 3), 15, 45), _at(day(7 - today.weekday() + 3), 17)),
-            days=0,
+            days=1,
             steps=[("submit", "tech", "")],
         ),
         Story(
@@ -730,8 +756,11 @@ def highfield_stories(builder: ChangeBuilder, school: School) -> list[Story]:
             implementation_plan="Block the sender's domain and its links at the firewall and in the mail filter.",
             test_plan="A test message from the domain is quarantined; the link is blocked in a browser.",
             backout_plan="Remove the two block rules.",
+            answers=EMERGENCY,
+            window=(_at(today - timedelta(days=1), 10), _at(today - timedelta(days=1), 10, 45)),
             days=1,
             steps=[
+                ("schedule", "tech", ""),
                 ("start", "tech", ""),
                 ("implement", "tech", "Domain and links blocked; staff told by the head."),
             ],
@@ -787,8 +816,14 @@ def riverside_stories(builder: ChangeBuilder, school: School) -> list[Story]:
             implementation_plan="Hot-swap the failed supply with the one Dell sent under warranty.",
             test_plan="Both supplies show green in the iDRAC.",
             backout_plan="None needed: the server runs on one supply.",
+            answers=EMERGENCY,
+            window=(_at(builder.today - timedelta(days=3), 7, 30), _at(builder.today - timedelta(days=3), 8, 15)),
             days=3,
-            steps=[("start", "tech2", ""), ("implement", "tech2", "Replaced; both supplies healthy.")],
+            steps=[
+                ("schedule", "tech2", ""),
+                ("start", "tech2", ""),
+                ("implement", "tech2", "Replaced; both supplies healthy."),
+            ],
         ),
     ]
 
@@ -824,7 +859,8 @@ def seed_changes(
             continue
         with transaction.atomic():
             builder = ChangeBuilder(school, people)
-            for story in stories(builder, school):
+            # Oldest first, so the references follow the dates they were raised on.
+            for story in sorted(stories(builder, school), key=lambda story: -story.days):
                 builder.tell(story)
                 added["request for change"] += 1
     return {(what if n == 1 else PLURALS.get(what, f"{what}s")): n for what, n in added.items() if n}

@@ -90,8 +90,8 @@ class ChangeEditForm(ChangeRaiseForm):
         super().__init__(*args, user=user, school=change.school, **kwargs)
         for name in ("school", "kind", "template"):
             del self.fields[name]
-        self.fields["cis"].queryset = self.fields["cis"].queryset.filter(school_id=change.school_id)
-        self.fields["incidents"].queryset = self.fields["incidents"].queryset.filter(school_id=change.school_id)
+        self.fields["cis"].queryset = self.fields["cis"].queryset.of_school(change.school_id)
+        self.fields["incidents"].queryset = self.fields["incidents"].queryset.of_school(change.school_id)
         self.fields["implementer"].queryset = User.objects.technicians_at(change.school_id).order_by(
             "first_name", "last_name", "username"
         )

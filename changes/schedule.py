@@ -173,14 +173,15 @@ def entries_for(changes: list[RequestForChange]) -> list[Entry]:
     return entries
 
 
-def _in_force(user: Any, school: School | None) -> Q:
-    """Rows (freeze or maintenance windows) in force at `school`, or at any school whose schedule `user` reads."""
-    if school is not None:
-        schools = [school]
-    else:
-        schools = list(schedule_schools(user))
+def _in_force(user: Any, school: School | None, schools: list[School] | None = None) -> Q:
+    """Rows (freeze or maintenance windows) in force at `school`, or at any school whose schedule `user` reads
+    (`schools`, when the caller has them already)."""
     if user.is_superuser and school is None:
         return Q()
+    if school is not None:
+        schools = [school]
+    elif schools is None:
+        schools = list(schedule_schools(user))
     school_ids = [s.pk for s in schools]
     authority_ids = {s.authority_id for s in schools if s.authority_id}
     return (
@@ -190,20 +191,25 @@ def _in_force(user: Any, school: School | None) -> Q:
     )
 
 
-def freezes_in(user: Any, *, school: School | None, first: date, last: date) -> list[FreezeWindow]:
+def freezes_in(
+    user: Any, *, school: School | None, first: date, last: date, schools: list[School] | None = None
+) -> list[FreezeWindow]:
     """The freeze windows in force at `school` (or at every school of the schedule) that touch [first, last]."""
     return list(
         FreezeWindow.objects.visible_to(user)
-        .filter(_in_force(user, school), starts__lte=last, ends__gte=first)
+        .filter(_in_force(user, school, schools), starts__lte=last, ends__gte=first)
         .select_related("school", "authority")
         .order_by("starts", "name", "pk")
     )
 
 
-def maintenance_windows_for(user: Any, *, school: School | None) -> list[MaintenanceWindow]:
+def maintenance_windows_for(
+    user: Any, *, school: School | None, schools: list[School] | None = None
+) -> list[MaintenanceWindow]:
+    """The weekly maintenance windows in force at `school` (or at every school of the schedule)."""
     return list(
         MaintenanceWindow.objects.visible_to(user)
-        .filter(_in_force(user, school))
+        .filter(_in_force(user, school, schools))
         .select_related("school", "authority")
         .order_by("weekday", "opens", "pk")
     )
@@ -256,7 +262,9 @@ def parse_month(value: str | None, today: date) -> date:
         return today.replace(day=1)
 
 
-def month_grid(user: Any, *, school: School | None, month: date, today: date) -> Month:
+def month_grid(
+    user: Any, *, school: School | None, month: date, today: date, schools: list[School] | None = None
+) -> Month:
     """The month as weeks (Monday first), each day with its changes and the freeze windows over it."""
     first_shown = month - timedelta(days=month.weekday())
     next_month = (month + timedelta(days=32)).replace(day=1)
@@ -264,7 +272,7 @@ def month_grid(user: Any, *, school: School | None, month: date, today: date) ->
     last_shown = last_day + timedelta(days=6 - last_day.weekday())
     start, end = _bounds(first_shown, last_shown)
     entries = entries_for(list(shown_changes(user, school=school, start=start, end=end)))
-    freezes = freezes_in(user, school=school, first=first_shown, last=last_shown)
+    freezes = freezes_in(user, school=school, first=first_shown, last=last_shown, schools=schools)
     days = {}
     for n in range((last_shown - first_shown).days + 1):
         day = first_shown + timedelta(days=n)
@@ -302,14 +310,16 @@ class Agenda:
         return sum(1 for entry in self.entries if entry.has_conflicts)
 
 
-def agenda(user: Any, *, school: School | None, first: date, weeks: int = AGENDA_WEEKS) -> Agenda:
+def agenda(
+    user: Any, *, school: School | None, first: date, weeks: int = AGENDA_WEEKS, schools: list[School] | None = None
+) -> Agenda:
     """The weeks ahead from `first`, week by week: each change once (in the week it starts, or the first week shown
     if it started before), and the freeze windows over each week."""
     monday = first - timedelta(days=first.weekday())
     last = monday + timedelta(days=7 * weeks - 1)
     start, end = _bounds(first, last)
     entries = entries_for(list(shown_changes(user, school=school, start=start, end=end)))
-    freezes = freezes_in(user, school=school, first=first, last=last)
+    freezes = freezes_in(user, school=school, first=first, last=last, schools=schools)
     rows = [Week(monday=monday + timedelta(days=7 * n), entries=[], freezes=[]) for n in range(weeks)]
     for entry in entries:
         starts = max(timezone.localtime(entry.starts).date(), first)

@@ -65,13 +65,13 @@ class ScheduleView(LoginRequiredMixin, ScheduleMixin, TemplateView):
             several_schools=self.school is None and len(schools) > 1,
             school_query=f"school={self.school.slug}" if self.school else ("school=all" if len(schools) > 1 else ""),
             can_raise=access.here_or_anywhere(access.can_raise_change).test(user, self.school),
-            maintenance=schedule.maintenance_windows_for(user, school=self.school),
+            maintenance=schedule.maintenance_windows_for(user, school=self.school, schools=schools),
             weekdays=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             calendar_url=calendar_url(self.school),
         )
         if view == "agenda":
             first = _date(self.request.GET.get("from")) or today
-            shown = schedule.agenda(user, school=self.school, first=first)
+            shown = schedule.agenda(user, school=self.school, first=first, schools=schools)
             context.update(
                 agenda=shown,
                 entries=shown.entries,
@@ -80,7 +80,7 @@ class ScheduleView(LoginRequiredMixin, ScheduleMixin, TemplateView):
             )
         else:
             month = schedule.parse_month(self.request.GET.get("month"), today)
-            shown = schedule.month_grid(user, school=self.school, month=month, today=today)
+            shown = schedule.month_grid(user, school=self.school, month=month, today=today, schools=schools)
             context.update(month=shown, entries=shown.entries)
         return context
 

@@ -89,7 +89,7 @@ class WaveForm(ScopedForm):
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(), required=False, label="Every device in", help_text="A room, block or site."
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind")] + Kind.choices, required=False, label="Of kind")
+    kind = forms.ChoiceField(choices=[("", "Computers")] + Kind.choices, required=False, label="Of kind")
     cis = forms.ModelMultipleChoiceField(
         queryset=ConfigurationItem.objects.all(), required=False, label="Or these configuration items"
     )

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from changes.models import RequestForChange
 from cmdb.models import (
+    KIND_GROUPS,
     LOGICAL_KINDS,
     PASSIVE_KINDS,
     ConfigurationItem,
@@ -379,7 +380,7 @@ def _check_takes_release(ci: ConfigurationItem) -> str | None:
 
 
 def cis_matching(*, school: School, location: Location | None = None, kind: str = "") -> list[ConfigurationItem]:
-    """The CIs a CMDB filter names: the devices in a room (or a block and its rooms), of one kind if given."""
+    """The CIs a CMDB filter names: the computers in a room (or a block and its rooms), or its devices of a kind."""
     cis = ConfigurationItem.objects.filter(school=school).exclude(kind__in=[*LOGICAL_KINDS, *PASSIVE_KINDS])
     cis = cis.exclude(status__in=[LifecycleStatus.RETIRED, LifecycleStatus.DISPOSED])
     if location is not None:
@@ -387,8 +388,8 @@ def cis_matching(*, school: School, location: Location | None = None, kind: str 
             raise ValidationError({"location": f"{location} belongs to another school."})
         # The room itself, or a block and its rooms, or a site, its blocks and their rooms.
         cis = cis.filter(Q(location=location) | Q(location__parent=location) | Q(location__parent__parent=location))
-    if kind:
-        cis = cis.filter(kind=kind)
+    # Without a kind, the computers: an image or an application goes on those (firmware names its kind).
+    cis = cis.filter(kind=kind) if kind else cis.filter(kind__in=KIND_GROUPS["Computers"])
     return list(cis.order_by("name"))
 
 
@@ -681,7 +682,7 @@ def rollout_record(
 @transaction.atomic
 def wave_record(*, wave: RolloutWave, outcome: str, actor: User, note: str = "") -> int:
     """Record the same outcome at every CI of a wave still pending ("mark the whole wave succeeded")."""
-    pending = list(wave.targets.filter(outcome=Outcome.PENDING).only("pk"))
+    pending = list(RolloutTarget.objects.filter(wave=wave, outcome=Outcome.PENDING).only("pk"))
     if not pending:
         raise ValidationError(f"Every CI of {wave} has its outcome already.")
     return rollout_record(release=wave.release, targets=pending, outcome=outcome, actor=actor, note=note)

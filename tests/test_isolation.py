@@ -112,6 +112,7 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb = cmdb_world(schools, {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]})
     cmdb.update(problems_world(schools, cast, incidents))
     cmdb.update(changes_world(schools, cast))
+    cmdb.update(releases_world(schools, cast))
     cmdb.update(service_desk_config_world(schools, cast))
     cmdb.update(calendars_world(schools, cast))
     cmdb.update(service_levels_world(schools, cast, cmdb))
@@ -427,6 +428,28 @@ def problems_world(schools: dict[str, School], cast: dict[str, User], incidents:
 
 
 RFC = "changes.RequestForChange"
+RELEASE, LIBRARY_ITEM, MEDIA_LOAN = "releases.Release", "releases.SoftwareLibraryItem", "releases.MediaLoan"
+
+
+def releases_world(schools: dict[str, School], cast: dict[str, User]):
+    """At each school (support staff's, named with the [cmdb:slug] marker): an approved item in its software
+    library with its media booked out, and a planned release of it with a wave of one PC."""
+    from cmdb.services import ci_create
+    from releases import services as releases
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {RELEASE: {}, LIBRARY_ITEM: {}, MEDIA_LOAN: {}}
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        item = releases.item_propose(actor=tech, school=school, name=f"Image {mark}", version="1")
+        item = releases.item_approve(item=item, actor=cast["admin"])
+        records[LIBRARY_ITEM][slug] = item
+        records[MEDIA_LOAN][slug] = releases.media_lend(item=item, school=school, borrower=tech, actor=tech)
+        release = releases.release_create(school=school, actor=tech, title=f"Release {mark}", items=[item])
+        pc = ci_create(school=school, actor=tech, kind="desktop", name=f"PC {mark}")
+        releases.wave_add(release=release, actor=tech, name=f"Wave {mark}", cis=[pc])
+        records[RELEASE][slug] = release
+    return records
 
 
 def changes_world(schools: dict[str, School], cast: dict[str, User]):
@@ -443,6 +466,59 @@ def changes_world(schools: dict[str, School], cast: dict[str, User]):
         change = changes.rfc_create(school=school, requester=tech, title=f"Change {mark}", reason=f"Because {mark}",
                                     implementation_plan="Do it.", backout_plan="Undo it.")  # fmt: skip
         records[RFC][slug] = changes.rfc_assess(change=change, actor=tech, answers=answers)
+    records.update(change_windows_world(schools, cast))
+    records.update(cab_world(schools, technicians, cast["admin"]))
+    return records
+
+
+# Change advisory boards, their meetings and standard change templates: a school's own of each (changes/cab.py).
+BOARD, MEETING, TEMPLATE = "changes.ChangeAdvisoryBoard", "changes.CABMeeting", "changes.ChangeTemplate"
+
+
+def cab_world(schools: dict[str, School], technicians: dict[str, User], admin: User) -> dict[str, dict[str, Any]]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from changes import cab
+
+    records: dict[str, dict[str, Any]] = {BOARD: {}, MEETING: {}, TEMPLATE: {}}
+    for slug, school in schools.items():
+        mark = cmdb_of(slug)
+        board = cab.board_create(actor=admin, school=school, name=f"Board {mark}", members=[technicians[slug]],
+                                 quorum=1)  # fmt: skip
+        records[BOARD][slug] = board
+        records[MEETING][slug] = cab.meeting_schedule(board=board, actor=admin,
+                                                      held_at=timezone.now() + timedelta(days=7))  # fmt: skip
+        records[TEMPLATE][slug] = cab.template_create(actor=admin, school=school, name=f"Standard {mark}",
+                                                      implementation_plan=f"Steps {mark}")  # fmt: skip
+    return records
+
+
+FREEZE, MAINTENANCE = "changes.FreezeWindow", "changes.MaintenanceWindow"
+
+
+def change_windows_world(schools: dict[str, School], cast: dict[str, User]):
+    """At each school, a freeze window (well ahead, so that it refuses no change the walk schedules) and a maintenance
+    window, each with a spare for the routes that remove; named with the [cmdb:slug] marker."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from changes import windows
+
+    records: dict[str, dict[str, Any]] = {FREEZE: {}, f"{FREEZE}:spare": {}, MAINTENANCE: {}, f"{MAINTENANCE}:spare": {}}
+    later = timezone.localdate() + timedelta(days=400)
+    for slug, school in schools.items():
+        mark, admin = cmdb_of(slug), cast["admin"]
+        for key, offset in ((FREEZE, 0), (f"{FREEZE}:spare", 10)):
+            records[key][slug] = windows.freeze_window_create(actor=admin, school=school, name=f"Exams {mark} {offset}",
+                                                              starts=later + timedelta(days=offset),
+                                                              ends=later + timedelta(days=offset + 2))  # fmt: skip
+        for key, weekday in ((MAINTENANCE, 2), (f"{MAINTENANCE}:spare", 4)):
+            records[key][slug] = windows.maintenance_window_create(actor=admin, school=school, weekday=weekday,
+                                                                   opens=time(16), closes=time(18),
+                                                                   name=f"Slot {mark}")  # fmt: skip
     return records
 
 
@@ -466,7 +542,7 @@ class Sees:
             return self.notifications
         if model.startswith(SAVED_FILTER):
             return self.saved_filters
-        if model.startswith(("cmdb.", "problems.", "changes.", INBOUND, LESSON)):  # support staff's: changes too
+        if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON)):  # support staff's
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -678,6 +754,50 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "changes:schedule": RecordRoute(RFC, method="post"),
     "changes:review": RecordRoute(RFC, method="post", data={"outcome": "successful", "notes": "Fine"}),
     "changes:transition": RecordRoute(RFC, lambda r: {"pk": r.pk, "action": "submit"}, method="post"),
+    "releases:detail": RecordRoute(RELEASE),
+    "releases:edit": RecordRoute(RELEASE),
+    "releases:transition": RecordRoute(RELEASE, lambda r: {"pk": r.pk, "action": "build"}, method="post"),
+    "releases:wave_add": RecordRoute(RELEASE, method="post", data={"name": "More", "kind": "desktop"}),
+    "releases:rollout": RecordRoute(RELEASE, method="post", data={"outcome": "skipped", "targets": [1]}),
+    "releases:library_approve": RecordRoute(LIBRARY_ITEM, method="post"),
+    "releases:library_withdraw": RecordRoute(LIBRARY_ITEM, method="post", data={"reason": "Superseded"}),
+    "releases:media_lend": RecordRoute(LIBRARY_ITEM, method="post"),
+    "releases:media_return": RecordRoute(MEDIA_LOAN, method="post"),
+    "api:release-detail": RecordRoute(RELEASE),
+    "api:release-transition": RecordRoute(RELEASE, method="post", data={"action": "build"}),
+    "api:release-waves": RecordRoute(RELEASE, method="post", data={"name": "More", "kind": "desktop"}),
+    "api:release-rollout": RecordRoute(RELEASE, method="post", data={"outcome": "skipped", "wave": 1}),
+    "api:release-library-detail": RecordRoute(LIBRARY_ITEM),
+    "api:release-library-approve": RecordRoute(LIBRARY_ITEM, method="post"),
+    "api:release-library-withdraw": RecordRoute(LIBRARY_ITEM, method="post", data={"reason": "Superseded"}),
+    # The Change Management API (changes/api.py): another school's change answers 404 to every action.
+    "api:change-detail": RecordRoute(RFC),
+    "api:change-activity": RecordRoute(RFC),
+    "api:change-assess": RecordRoute(RFC, method="post", data={"answers": {"users_affected": "few"}}),  # refused
+    "api:change-submit": RecordRoute(RFC, method="post"),
+    "api:change-vote": RecordRoute(RFC, method="post", data={"decision": "approve", "comment": "Fine"}),
+    "api:change-schedule": RecordRoute(RFC, method="post", data={}),
+    "api:change-start": RecordRoute(RFC, method="post"),
+    "api:change-implement": RecordRoute(RFC, method="post", data={"note": "Done"}),
+    "api:change-fail": RecordRoute(RFC, method="post", data={"note": "Broke"}),
+    "api:change-back-out": RecordRoute(RFC, method="post", data={"note": "Undone"}),
+    "api:change-review": RecordRoute(RFC, method="post", data={"outcome": "successful", "notes": "Fine"}),
+    "api:change-close": RecordRoute(RFC, method="post"),
+    "api:change-cancel": RecordRoute(RFC, method="post", data={"note": "Not wanted"}),
+    # Boards, meetings, standard changes: read by the school's support staff, kept by its network manager.
+    "changes:board_detail": RecordRoute(BOARD),
+    "changes:board_edit": RecordRoute(BOARD),
+    "changes:meeting_schedule": RecordRoute(BOARD, method="post", data={}),  # no date: refused
+    "changes:meeting_detail": RecordRoute(MEETING),
+    "changes:meeting_record": RecordRoute(MEETING, method="post", data={"minutes": "Quiet week"}),
+    "changes:meeting_vote": RecordRoute(MEETING, method="post", data={"decision": "approve", "comment": "Fine"}),
+    "changes:template_edit": RecordRoute(TEMPLATE),
+    "changes:template_retire": RecordRoute(TEMPLATE, method="post"),
+    "changes:template_reinstate": RecordRoute(TEMPLATE, method="post"),
+    "changes:freeze_edit": RecordRoute(FREEZE),
+    "changes:freeze_delete": RecordRoute(f"{FREEZE}:spare", method="post"),
+    "changes:maintenance_edit": RecordRoute(MAINTENANCE),
+    "changes:maintenance_delete": RecordRoute(f"{MAINTENANCE}:spare", method="post"),
     "problems:detail": RecordRoute("problems.Problem"),
     "problems:assign": RecordRoute("problems.Problem", method="post", data={"assignee": "", "note": "Unassigned"}),
     "problems:comment": RecordRoute("problems.Problem", method="post", data={"text": "Any findings?"}),
@@ -831,6 +951,29 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:category-list": ListRoute(shows=CATEGORY),
     "changes:list": ListRoute(shows=RFC, cmdb=True),
     "changes:create": ListRoute(cmdb=True),
+    "releases:list": ListRoute(shows=RELEASE, cmdb=True),
+    "releases:create": ListRoute(cmdb=True),
+    "releases:library": ListRoute(shows=LIBRARY_ITEM, cmdb=True),
+    "releases:library_propose": ListRoute(cmdb=True),
+    "api:release-list": ListRoute(shows=RELEASE, cmdb=True),
+    "api:release-library-list": ListRoute(shows=LIBRARY_ITEM, cmdb=True),
+    "api:change-list": ListRoute(shows=RFC, cmdb=True),
+    "api:change-template-list": ListRoute(shows=TEMPLATE, cmdb=True),
+    "api:change-freeze-window-list": ListRoute(shows=FREEZE, cmdb=True),
+    "api:change-maintenance-window-list": ListRoute(shows=MAINTENANCE, cmdb=True),
+    "api:change-board-list": ListRoute(shows=BOARD, cmdb=True),
+    "changes:board_list": ListRoute(shows=BOARD, cmdb=True),
+    "changes:board_create": ListRoute(cmdb=True),
+    "changes:template_list": ListRoute(shows=TEMPLATE, cmdb=True),
+    "changes:template_create": ListRoute(cmdb=True),
+    # The forward schedule shows the maintenance windows in force; its calendar, the freezes (the world's changes
+    # are drafts, not on the schedule).
+    "changes:forward_schedule": ListRoute(shows=MAINTENANCE, cmdb=True),
+    "changes:forward_schedule_ics": ListRoute(shows=FREEZE, cmdb=True),
+    "changes:freeze_list": ListRoute(shows=FREEZE, cmdb=True),
+    "changes:freeze_create": ListRoute(cmdb=True),
+    "changes:maintenance_list": ListRoute(shows=MAINTENANCE, cmdb=True),
+    "changes:maintenance_create": ListRoute(cmdb=True),
     "api:support-group-list": ListRoute(shows=GROUP),
     "incidents:create": ListRoute(creates=log_page_data),
     "api:incident-list": ListRoute(shows=INCIDENT, creates=log_api_data),
@@ -1158,7 +1301,7 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     content = body(response)
     if model == INCIDENT:
         return f"[secret:{key}]" in content
-    if model.startswith(("cmdb.", "problems.", "changes.", INBOUND, LESSON)):
+    if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON)):
         return cmdb_of(key) in content
     if model == ARTICLE:
         return world.articles[key].title in content

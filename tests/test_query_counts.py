@@ -203,6 +203,82 @@ class Rows:
             changes.rfc_submit(change=change, actor=tech)
             self.changes_raised += 1
 
+    def scheduled_changes(self, n: int) -> None:
+        """Emergency changes at highfield scheduled from an hour from now, each on a CI of its own (the forward
+        schedule shows the month and the calendar what is planned)."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from changes import services as changes
+        from cmdb import services as cmdb
+        from cmdb.models import Kind
+
+        tech = self.cast["tech"]
+        self.scheduled = getattr(self, "scheduled", 0)
+        start = timezone.now() + timedelta(hours=1)
+        while self.scheduled < n:
+            i = self.scheduled
+            ci = cmdb.ci_create(school=self.highfield, actor=tech, kind=Kind.SWITCH, name=f"FSC-SW-{i}")
+            change = changes.rfc_create(school=self.highfield, requester=tech, kind="emergency", title=f"Reboot {i}",
+                                        reason="Hung.", cis=[ci], implementation_plan="Reboot it.")  # fmt: skip
+            changes.rfc_schedule(change=change, actor=tech, planned_start=start + timedelta(minutes=i),
+                                 planned_end=start + timedelta(minutes=i + 30))  # fmt: skip
+            self.scheduled += 1
+
+    def change_windows(self, n: int) -> None:
+        """Freeze windows and weekly maintenance windows at highfield, kept by an administrator."""
+        from datetime import time, timedelta
+
+        from django.utils import timezone
+
+        from changes import windows
+
+        admin = self.cast["admin"]
+        self.windows_kept = getattr(self, "windows_kept", 0)
+        while self.windows_kept < n:
+            i = self.windows_kept
+            day = timezone.localdate() + timedelta(days=i)
+            windows.freeze_window_create(actor=admin, school=self.highfield, name=f"Freeze {i}", starts=day, ends=day)
+            windows.maintenance_window_create(actor=admin, school=self.highfield, weekday=i % 7,
+                                              opens=time(i // 7), closes=time(i // 7, 30))  # fmt: skip
+            self.windows_kept += 1
+
+    def boards_and_templates(self, n: int) -> None:
+        """Change advisory boards at highfield (two members each) and standard change templates, by an administrator."""
+        from changes import cab
+
+        admin, members = self.cast["admin"], [self.cast["netmgr"], self.cast["leader"]]
+        self.boards_kept = getattr(self, "boards_kept", 0)
+        while self.boards_kept < n:
+            i = self.boards_kept
+            cab.board_create(actor=admin, school=self.highfield, name=f"Board {i}", members=members, quorum=1)
+            cab.template_create(actor=admin, school=self.highfield, name=f"Standard {i}", implementation_plan="Do it.")
+            self.boards_kept += 1
+
+    def releases(self, n: int) -> None:
+        """Releases at highfield, each with an approved library item, a request for change and a wave of one PC
+        (every third rolling out with its PC installed), so the lists show their progress and the measures count."""
+        from changes import services as changes
+        from cmdb import services as cmdb
+        from cmdb.models import Kind
+        from releases import services as releases
+
+        tech, netmgr = self.cast["tech"], self.cast["netmgr"]
+        self.releases_planned = getattr(self, "releases_planned", 0)
+        while self.releases_planned < n:
+            i = self.releases_planned
+            item = releases.item_propose(actor=tech, school=self.highfield, name=f"Image {i}", version="1")
+            releases.item_approve(item=item, actor=netmgr)
+            change = changes.rfc_create(school=self.highfield, requester=tech, title=f"Reimage {i}", reason="Old.")
+            release = releases.release_create(school=self.highfield, actor=tech, title=f"Release {i}",
+                                              items=[item], changes=[change])  # fmt: skip
+            pc = cmdb.ci_create(school=self.highfield, actor=tech, kind=Kind.DESKTOP, name=f"REL-PC-{i}")
+            releases.wave_add(release=release, actor=tech, name=f"Wave {i}", cis=[pc])
+            for action in ("build", "test", "ready") if i % 3 == 0 else ():
+                release = releases.release_transition(release=release, actor=tech, action=action)
+            self.releases_planned += 1
+
     def candidates(self, n: int) -> None:
         """Candidate problems at highfield, each over a category of its own with two incidents."""
         from incidents.models import Category
@@ -447,6 +523,19 @@ LISTS: dict[str, Target] = {
     "api:cmdb-licence-list": Target("network", CMDB_READERS, budget=10, small=1),
     "problems:list": Target("problems", CMDB_READERS, budget=14, small=1),
     "changes:list": Target("changes", CMDB_READERS, budget=14, small=1),
+    "releases:list": Target("releases", CMDB_READERS, budget=14, small=1),
+    "releases:library": Target("releases", CMDB_READERS, budget=14, small=1),
+    "api:release-list": Target("releases", CMDB_READERS, budget=14, small=1),
+    "api:release-library-list": Target("releases", CMDB_READERS, budget=12, small=1),
+    "api:change-list": Target("changes", CMDB_READERS, budget=12, small=1),
+    "api:change-template-list": Target("boards_and_templates", CMDB_READERS, budget=9, small=1),
+    "api:change-board-list": Target("boards_and_templates", CMDB_READERS, budget=10, small=1),
+    "api:change-freeze-window-list": Target("change_windows", CMDB_READERS, budget=9, small=1),
+    "api:change-maintenance-window-list": Target("change_windows", CMDB_READERS, budget=9, small=1),
+    "changes:forward_schedule": Target("scheduled_changes", CMDB_READERS, budget=13, small=1),
+    "changes:forward_schedule_ics": Target("scheduled_changes", CMDB_READERS, budget=11, small=1),
+    "changes:freeze_list": Target("change_windows", CMDB_READERS, budget=12, small=1),
+    "changes:maintenance_list": Target("change_windows", CMDB_READERS, budget=11, small=1),
     "problems:known_error_list": Target("problems", CMDB_READERS, budget=14, small=1),
     "api:problem-list": Target("problems", CMDB_READERS, budget=12, small=1),
     "api:problem-activity": Target("problems", CMDB_READERS, budget=12, small=1),
@@ -669,6 +758,37 @@ NOT_LISTS: dict[str, str] = {
     "changes:schedule": "POST only",
     "changes:review": "POST only",
     "changes:transition": "POST only",
+    "releases:create": "one form (its change and library item choices are one query each)",
+    "releases:library_propose": "one form",
+    "releases:library_approve": "POST only",
+    "releases:library_withdraw": "POST only",
+    "releases:media_lend": "POST only",
+    "releases:media_return": "POST only",
+    "releases:detail": "one release (its waves list their CIs, in a fixed number of queries)",
+    "releases:edit": "one release's form",
+    "releases:wave_add": "POST only",
+    "releases:rollout": "POST only",
+    "releases:transition": "POST only",
+    "api:release-detail": "one record",
+    "api:release-transition": "POST only",
+    "api:release-waves": "POST only",
+    "api:release-rollout": "POST only",
+    "api:release-library-detail": "one record",
+    "api:release-library-approve": "POST only",
+    "api:release-library-withdraw": "POST only",
+    "api:change-detail": "one change (its conflicts walk the CMDB topology of its own items; votes are prefetched)",
+    "api:change-activity": "one change's timeline, paginated (tests/changes/test_api.py: as many queries however long)",
+    **dict.fromkeys(
+        [f"api:change-{action}" for action in ("assess", "submit", "vote", "schedule", "start", "implement", "fail",
+                                                "back-out", "review", "close", "cancel")],
+        "POST only",
+    ),  # fmt: skip
+    "changes:freeze_create": "one form (whose window: the schools and authorities the person keeps)",
+    "changes:freeze_edit": "one freeze window",
+    "changes:freeze_delete": "POST only",
+    "changes:maintenance_create": "one form (whose window: the schools and authorities the person keeps)",
+    "changes:maintenance_edit": "one maintenance window",
+    "changes:maintenance_delete": "POST only",
     "problems:create": "one form",
     "problems:settings": "one form (the school's settings)",
     "problems:candidate_raise": "POST only",

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from changes import services
 from changes.models import (
+    CABMeeting,
     ChangeAdvisoryBoard,
     ChangeApproval,
     ChangeTemplate,
@@ -171,8 +172,15 @@ def test_a_high_risk_change_waits_for_the_boards_quorum(tech, netmgr, leader, co
     assert api_for(consultant).get("/api/changes/?awaiting_my_approval=1").json()["results"] == []  # not a member
     refused = api_for(netmgr).post(f"{url}vote/", {"decision": "approve"}, format="json")
     assert errors(refused)["comment"] == ["Give the reason for your decision: it is minuted with your vote."]
-    first = api_for(netmgr).post(f"{url}vote/", {"decision": "approve", "comment": "Tested."}, format="json").json()
+    other_board = ChangeAdvisoryBoard.objects.create(school=highfield, name="Network CAB", quorum=1)
+    elsewhere = CABMeeting.objects.create(board=other_board, school=highfield, held_at=at(2027, 3, 1))
+    vote = {"decision": "approve", "comment": "Tested.", "meeting": elsewhere.pk}
+    assert "another board decides it" in messages(api_for(netmgr).post(f"{url}vote/", vote, format="json"))
+    meeting = CABMeeting.objects.create(board=board, school=highfield, held_at=at(2027, 3, 2))
+    first = api_for(netmgr).post(f"{url}vote/", {**vote, "meeting": meeting.pk}, format="json").json()
     assert first["status"] == "submitted" and first["approval"]["cab_approvals"] == 1
+    assert first["approvals"][0]["meeting"] == {"id": meeting.pk, "display": str(meeting)}
+    assert list(meeting.attendees.all()) == [netmgr]
     assert first["cab"] == {"id": board.pk, "display": "Highfield CAB", "quorum": 2}
     assert api_for(netmgr).get("/api/changes/?awaiting_my_approval=1").json()["results"] == []  # voted already
     second = api_for(leader).post(f"{url}vote/", {"decision": "approve", "comment": "Agreed."}, format="json").json()

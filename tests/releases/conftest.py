@@ -12,9 +12,15 @@ from tests.changes.conftest import LOW_RISK
 
 
 @pytest.fixture
-def suite(highfield, tech):
+def block(highfield, tech):
+    site = cmdb.location_create(school=highfield, actor=tech, kind="site", name="Main site")
+    return cmdb.location_create(school=highfield, actor=tech, kind="building", name="Junior block", parent=site)
+
+
+@pytest.fixture
+def suite(highfield, tech, block):
     """The ICT suite at highfield with four pupils' PCs and a projector (which takes no software)."""
-    room = cmdb.location_create(school=highfield, actor=tech, kind="room", name="ICT suite")
+    room = cmdb.location_create(school=highfield, actor=tech, kind="room", name="ICT suite", parent=block)
     pcs = [
         cmdb.ci_create(school=highfield, actor=tech, kind=Kind.DESKTOP, name=f"HF-ICT-PC{n:02d}", location=room)
         for n in range(1, 5)

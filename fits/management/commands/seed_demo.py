@@ -843,6 +843,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "Change management: " + (", ".join(f"{n} {w}" for w, n in changes.items()) or "already set up") + "."
         )
+        from releases.demo import seed_releases
+
+        self.stdout.write(f"Release management: {seed_releases(schools, people)}.")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _service_levels(
