@@ -1,11 +1,16 @@
 """The demo's Change Management (seed_demo): the pre-approved standard changes, bolton's change advisory board,
 the freeze and maintenance windows, and a term's worth of requests for change at highfield and riverside.
 
-Everything is built through the services, as the school's staff would build it; only the timestamps are moved
-afterwards (raised last week, implemented on the day of their window...), as seed_demo's `_backdate` does for
-incidents. Dates are relative to today: the exam freeze is the next summer exam season, the start-of-term freeze
-the first days of the next term in the school's calendar, and normal changes are planned on days no freeze covers
-(the service refuses them otherwise).
+Everything is built through the services, as the school's staff and the LEA would build it (changes.services for
+the changes, changes.cab for the templates, the board and its meeting, changes.windows for the freeze and
+maintenance windows); only the timestamps are moved afterwards (raised last week, implemented on the day of
+their window...), as seed_demo's `_backdate` does for incidents. Dates are relative to today: the exam freeze is
+the next summer exam season, the start-of-term freeze the first days of the next term in the school's calendar,
+and normal changes are planned on days no freeze covers (the service refuses them otherwise).
+
+Bolton (kept by its consultant): the four standard changes, the "Bolton schools CAB" (netmgr, leader, consultant;
+quorum 2) with a meeting on Thursday next week, the "GCSE and A-level exams" and "Start of term" freezes. Highfield
+(kept by netmgr): its January "Mock exams" freeze and a Wednesday 16:00-18:00 maintenance window.
 
 Idempotent with the rest of seed_demo: each part is skipped once it is there (the templates and the board once
 bolton has them, a school's changes once it has any).
@@ -31,7 +36,6 @@ from django.utils import timezone
 
 from changes import cab, policy, services, windows
 from changes.models import (
-    ApprovalRole,
     ChangeAdvisoryBoard,
     ChangeApproval,
     ChangeKind,
@@ -386,11 +390,6 @@ class ChangeBuilder:
             services.rfc_vote(change=change, approver=actor, decision=action, comment=text)
             change.refresh_from_db()
             return change
-        if action == "retrospective":
-            services.rfc_vote(
-                change=change, approver=actor, decision="approve", comment=text, role=ApprovalRole.RETROSPECTIVE
-            )
-            return change
         if action == "schedule":
             return services.rfc_schedule(change=change, actor=actor, implementer=actor)
         if action == "start":
@@ -523,6 +522,8 @@ def highfield_stories(builder: ChangeBuilder, school: School) -> list[Story]:
         running = (now - timedelta(hours=1), now + timedelta(hours=2))
     else:
         running = (_at(free_day(school, today - timedelta(days=1), step=-1), 16), now + timedelta(hours=3))
+        if policy.freezes_over(school, *running):  # today is frozen: it started (and overran) before the freeze
+            running = (running[0], running[0] + timedelta(hours=2, minutes=30))
     past = {n: day(-n) for n in (3, 6, 10, 14, 24)}
     return [
         Story(

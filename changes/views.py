@@ -167,6 +167,11 @@ class ChangeCreateView(LoginRequiredMixin, ChangeAccessMixin, ServiceErrorMixin,
         return {**super().get_form_kwargs(), "user": self.request.user, "school": getattr(self.request, "school", None)}
 
     def get(self, request, *args, **kwargs):
+        problem = request.GET.get("problem", "")
+        if problem.isdigit() and request.resolver_match.view_name == "changes:create":
+            # A change for a problem's permanent fix: Problem Management's page raises it and links the problem
+            # (changes may not import problems; the URL name is the whole contract).
+            return redirect("problems:raise_change", pk=int(problem))
         form = self.get_form()
         if not form.fields["school"].queryset.exists():
             messages.error(request, "You have no school where you can raise changes.")

@@ -259,7 +259,7 @@ class ReleaseViewSet(ReleaseAccessMixin, mixins.ListModelMixin, mixins.RetrieveM
             .select_related("school", "manager")
             .prefetch_related(
                 Prefetch("changes", queryset=RequestForChange.objects.visible_to(user).order_by("reference")),
-                Prefetch("items", queryset=SoftwareLibraryItem.objects.visible_to(user)),
+                Prefetch("items", queryset=SoftwareLibraryItem.objects.visible_to(user).for_list()),
                 waves,
             )
             .order_by("-created_at", "-pk")

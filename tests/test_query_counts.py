@@ -269,7 +269,7 @@ class Rows:
         while self.releases_planned < n:
             i = self.releases_planned
             item = releases.item_propose(actor=tech, school=self.highfield, name=f"Image {i}", version="1")
-            releases.item_approve(item=item, actor=netmgr)
+            item = releases.item_approve(item=item, actor=netmgr)
             change = changes.rfc_create(school=self.highfield, requester=tech, title=f"Reimage {i}", reason="Old.")
             release = releases.release_create(school=self.highfield, actor=tech, title=f"Release {i}",
                                               items=[item], changes=[change])  # fmt: skip
@@ -530,6 +530,8 @@ LISTS: dict[str, Target] = {
     "api:change-list": Target("changes", CMDB_READERS, budget=12, small=1),
     "api:change-template-list": Target("boards_and_templates", CMDB_READERS, budget=9, small=1),
     "api:change-board-list": Target("boards_and_templates", CMDB_READERS, budget=10, small=1),
+    "changes:board_list": Target("boards_and_templates", CMDB_READERS + ("netmgr",), budget=1, small=1),
+    "changes:template_list": Target("boards_and_templates", CMDB_READERS + ("netmgr",), budget=1, small=1),
     "api:change-freeze-window-list": Target("change_windows", CMDB_READERS, budget=9, small=1),
     "api:change-maintenance-window-list": Target("change_windows", CMDB_READERS, budget=9, small=1),
     "changes:forward_schedule": Target("scheduled_changes", CMDB_READERS, budget=13, small=1),
@@ -758,6 +760,17 @@ NOT_LISTS: dict[str, str] = {
     "changes:schedule": "POST only",
     "changes:review": "POST only",
     "changes:transition": "POST only",
+    "changes:board_create": "one form (whose board: the schools and authorities the person keeps; their people)",
+    "changes:board_detail": "one board (its agenda is measured in tests/changes/test_cab.py)",
+    "changes:board_edit": "one form over one board",
+    "changes:meeting_schedule": "POST only",
+    "changes:meeting_detail": "one meeting (its agenda is measured in tests/changes/test_cab.py)",
+    "changes:meeting_record": "POST only",
+    "changes:meeting_vote": "POST only",
+    "changes:template_create": "one form (whose standard change: the schools and authorities the person keeps)",
+    "changes:template_edit": "one form over one standard change",
+    "changes:template_retire": "POST only",
+    "changes:template_reinstate": "POST only",
     "releases:create": "one form (its change and library item choices are one query each)",
     "releases:library_propose": "one form",
     "releases:library_approve": "POST only",

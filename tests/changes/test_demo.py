@@ -23,7 +23,7 @@ from changes.models import (
     Risk,
     Status,
 )
-from fits.models import Activity, User
+from fits.models import Activity, School, User
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,19 @@ def seeded(seeded_demo, db) -> str:
     return seeded_demo
 
 
+def demo_titles(slug: str) -> set[str]:
+    """The titles of changes.demo's stories at a school (other demos, e.g. releases', add changes of their own)."""
+    school = School.objects.get(slug=slug)
+    builder = demo.ChangeBuilder(school, {user.username: user for user in User.objects.all()})
+    return {story.title for story in demo.STORIES[slug](builder, school)}
+
+
+def demo_changes(slug: str):
+    return RequestForChange.objects.filter(school__slug=slug, title__in=demo_titles(slug))
+
+
 def highfield_changes():
-    return RequestForChange.objects.filter(school__slug="highfield")
+    return demo_changes("highfield")
 
 
 def person(username: str) -> User:
@@ -42,6 +53,7 @@ def person(username: str) -> User:
 
 
 def test_highfield_has_a_change_in_every_status(seeded):
+    assert highfield_changes().count() == len(demo_titles("highfield"))
     assert set(highfield_changes().values_list("status", flat=True)) == set(Status.values)
     assert "Change management: " in seeded and "requests for change" in seeded
 
@@ -170,8 +182,8 @@ def test_the_timelines_are_dated_like_the_story(seeded):
 
 
 def test_riverside_has_changes_the_consultant_sees_beside_highfield(seeded):
-    riverside = RequestForChange.objects.filter(school__slug="riverside")
-    assert riverside.count() >= 3
+    riverside = demo_changes("riverside")
+    assert riverside.count() == len(demo_titles("riverside")) == 3
     assert set(riverside.values_list("requester__username", flat=True)) == {"tech2"}
     seen = RequestForChange.objects.visible_to(person("consultant"))
     assert set(seen.values_list("school__slug", flat=True)) == {"highfield", "riverside"}
@@ -184,3 +196,44 @@ def test_seeding_again_adds_no_changes(seeded):
     call_command("seed_demo", stdout=out)
     assert "Change management: already set up." in out.getvalue()
     assert (RequestForChange.objects.count(), FreezeWindow.objects.count(), ChangeTemplate.objects.count()) == before
+
+
+class _Clock:
+    """django.utils.timezone as changes.demo sees it, on another day (the services keep the real clock: the demo
+    dates what they record afterwards)."""
+
+    def __init__(self, now):
+        self._now = now
+
+    def __getattr__(self, name):
+        return getattr(timezone, name)
+
+    def now(self):
+        return self._now
+
+    def localdate(self, value=None):
+        return timezone.localtime(value or self._now).date()
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2027-01-05",  # the first day of the spring term, in the start-of-term freeze
+        "2027-06-02",  # in the exam season: every normal change moves past it
+        "2026-12-24",  # the Christmas holidays
+        "2027-03-13",  # a Saturday
+    ],
+)
+def test_the_demo_builds_on_any_day_of_the_year(day, monkeypatch, cast, bolton, highfield, riverside):
+    from datetime import date, datetime, time
+
+    now = timezone.make_aware(datetime.combine(date.fromisoformat(day), time(10, 30)))
+    monkeypatch.setattr(demo, "timezone", _Clock(now))
+    added = demo.seed_changes({"bolton": bolton}, {"highfield": highfield, "riverside": riverside}, cast)
+    assert added["requests for change"] == len(demo_titles("highfield")) + len(demo_titles("riverside"))
+    assert set(highfield_changes().values_list("status", flat=True)) == set(Status.values)
+    # Only emergencies may run in a freeze; normal and standard changes were planned around them.
+    for change in RequestForChange.objects.exclude(kind=ChangeKind.EMERGENCY).filter(planned_start__isnull=False):
+        assert not policy.freezes_over(change.school, change.planned_start, change.planned_end), change
+    exams = FreezeWindow.objects.get(name="GCSE and A-level exams")
+    assert exams.ends >= now.date()

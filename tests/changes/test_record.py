@@ -21,7 +21,7 @@ from fits.models import Membership, Notification, Role
 from servicelevels import packs
 from servicelevels import services as sl_services
 from servicelevels.periods import custom
-from tests.changes.conftest import LOW_RISK, at
+from tests.changes.conftest import at
 from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
@@ -71,9 +71,7 @@ def test_the_requester_edits_a_draft_from_its_page(highfield, tech, client_for, 
     assert "Edited: summary" in page(client.get(f"/changes/{change.pk}/"))
 
 
-def test_a_submitted_change_is_not_edited_and_another_school_gets_404(
-    highfield, tech, tech2, client_for, raise_change
-):
+def test_a_submitted_change_is_not_edited_and_another_school_gets_404(highfield, tech, tech2, client_for, raise_change):
     change = raise_change(by=tech)
     client = client_for(tech)
     assert 'id="edit-change"' not in page(client.get(f"/changes/{change.pk}/"))
@@ -117,7 +115,9 @@ def network(highfield, tech, netmgr, leader, staff, core_switch, mis_server):
     cmdb_services.ci_create(
         school=highfield, actor=tech, kind=Kind.PRINTER, name="HF-PRN-01", location=room, owner=leader
     )
-    mis = cmdb_services.ci_create(school=highfield, actor=tech, kind=Kind.SERVICE, name="MIS", attributes={"purpose": "management"})
+    mis = cmdb_services.ci_create(
+        school=highfield, actor=tech, kind=Kind.SERVICE, name="MIS", attributes={"purpose": "management"}
+    )
     cmdb_services.relationship_add(source=mis, target=mis_server, actor=tech)
     return {"room": room, "mis": mis}
 
@@ -186,7 +186,7 @@ def test_the_change_page_shows_impact_and_the_problems_behind_it(
     problem_services.problem_link_change(problem=problem, change=change, actor=tech)
     detail = page(client_for(tech).get(f"/changes/{change.pk}/"))
     assert 'id="impact"' in detail and "everyone at the school" in detail.lower()
-    assert "Main site / Main block / Server room" in detail
+    assert "Main site / Main block:</span> Server room" in detail
     assert problem.reference in detail and "The MIS slows to a crawl every Monday" in detail
 
 

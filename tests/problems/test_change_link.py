@@ -85,7 +85,10 @@ def test_link_and_unlink_through_the_page_and_the_api(highfield, riverside, tech
     theirs = change_services.rfc_create(school=riverside, requester=tech2, title="Theirs", reason="Because.")
     response = api.post(f"/api/problems/{problem.pk}/link-change/", {"change": theirs.pk}, format="json")
     assert response.status_code == 400
-    assert api_for(tech2).post(f"/api/problems/{problem.pk}/link-change/", {"change": None}, format="json").status_code == 404
+    assert (
+        api_for(tech2).post(f"/api/problems/{problem.pk}/link-change/", {"change": None}, format="json").status_code
+        == 404
+    )
 
 
 def test_the_pack_names_the_change_behind_an_open_problem(highfield, tech, log_problem):
@@ -94,3 +97,11 @@ def test_the_pack_names_the_change_behind_an_open_problem(highfield, tech, log_p
     services.problem_link_change(problem=problem, change=change, actor=tech)
     rows = open_problems_section(highfield, custom(date(2026, 9, 1), date(2026, 12, 31)), tech).rows
     assert rows[0][-1] == change.reference
+
+
+def test_the_change_form_hands_a_problem_over_to_problem_management(highfield, tech, tech2, client_for, log_problem):
+    problem = log_problem(highfield, by=tech)
+    response = client_for(tech).get(f"/changes/new/?problem={problem.pk}")
+    assert response.status_code == 302 and response["Location"] == f"/problems/{problem.pk}/raise-change/"
+    # Another school's problem answers 404 there, like a missing one.
+    assert client_for(tech2).get(f"/changes/new/?problem={problem.pk}", follow=True).status_code == 404
