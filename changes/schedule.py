@@ -75,6 +75,8 @@ class Entry:
     ends: datetime
     cis: list[ConfigurationItem]
     clashes: list[tuple[RequestForChange, list[str]]] = field(default_factory=list)
+    # Freeze windows in force at its school over its window (a freeze added after it was scheduled).
+    frozen: list[FreezeWindow] = field(default_factory=list)
 
     @property
     def done(self) -> bool:
@@ -171,6 +173,17 @@ def entries_for(changes: list[RequestForChange]) -> list[Entry]:
         a.clashes.append((b.change, sorted(ci_names)))
         b.clashes.append((a.change, sorted(ci_names)))
     return entries
+
+
+def mark_freezes(entries: list[Entry], freezes: list[FreezeWindow]) -> None:
+    """Flag the changes still to run that fall in a freeze window of their school (added after they were planned)."""
+    for entry in entries:
+        if entry.done:
+            continue
+        days = entry.days()
+        entry.frozen = [
+            f for f in freezes if f.applies_at(entry.change.school) and f.starts <= days[-1] and f.ends >= days[0]
+        ]
 
 
 def _in_force(user: Any, school: School | None, schools: list[School] | None = None) -> Q:
@@ -273,6 +286,7 @@ def month_grid(
     start, end = _bounds(first_shown, last_shown)
     entries = entries_for(list(shown_changes(user, school=school, start=start, end=end)))
     freezes = freezes_in(user, school=school, first=first_shown, last=last_shown, schools=schools)
+    mark_freezes(entries, freezes)
     days = {}
     for n in range((last_shown - first_shown).days + 1):
         day = first_shown + timedelta(days=n)
@@ -320,6 +334,7 @@ def agenda(
     start, end = _bounds(first, last)
     entries = entries_for(list(shown_changes(user, school=school, start=start, end=end)))
     freezes = freezes_in(user, school=school, first=first, last=last, schools=schools)
+    mark_freezes(entries, freezes)
     rows = [Week(monday=monday + timedelta(days=7 * n), entries=[], freezes=[]) for n in range(weeks)]
     for entry in entries:
         starts = max(timezone.localtime(entry.starts).date(), first)

@@ -284,7 +284,7 @@ class FreezeFormMixin:
     list_url = "changes:freeze_list"
     noun = "freeze window"
 
-    def save(self, form, freeze: FreezeWindow | None):
+    def submit(self, form, freeze: FreezeWindow | None):
         data = form.cleaned_data
         try:
             if freeze is None:
@@ -318,7 +318,7 @@ class FreezeCreateView(FreezeFormMixin, WindowCreateMixin, FormView):
     model = FreezeWindow
 
     def form_valid(self, form):
-        return self.save(form, None)
+        return self.submit(form, None)
 
 
 class FreezeUpdateView(FreezeFormMixin, WindowUpdateMixin, DetailView, FormView):
@@ -329,7 +329,7 @@ class FreezeUpdateView(FreezeFormMixin, WindowUpdateMixin, DetailView, FormView)
         return {"name": freeze.name, "kind": freeze.kind, "starts": freeze.starts, "ends": freeze.ends}
 
     def form_valid(self, form):
-        return self.save(form, self.object)
+        return self.submit(form, self.object)
 
 
 class MaintenanceFormMixin:
@@ -338,7 +338,7 @@ class MaintenanceFormMixin:
     list_url = "changes:maintenance_list"
     noun = "maintenance window"
 
-    def save(self, form, window: MaintenanceWindow | None):
+    def submit(self, form, window: MaintenanceWindow | None):
         data = form.cleaned_data
         try:
             if window is None:
@@ -372,7 +372,7 @@ class MaintenanceCreateView(MaintenanceFormMixin, WindowCreateMixin, FormView):
     model = MaintenanceWindow
 
     def form_valid(self, form):
-        return self.save(form, None)
+        return self.submit(form, None)
 
 
 class MaintenanceUpdateView(MaintenanceFormMixin, WindowUpdateMixin, DetailView, FormView):
@@ -383,7 +383,7 @@ class MaintenanceUpdateView(MaintenanceFormMixin, WindowUpdateMixin, DetailView,
         return {"name": window.name, "weekday": window.weekday, "opens": window.opens, "closes": window.closes}
 
     def form_valid(self, form):
-        return self.save(form, self.object)
+        return self.submit(form, self.object)
 
 
 class WindowDeleteView(ChangeAccessMixin, RecordActionView):
@@ -392,7 +392,7 @@ class WindowDeleteView(ChangeAccessMixin, RecordActionView):
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         try:
-            self.delete(self.object)
+            self.remove(self.object)
         except (ValidationError, PermissionDenied) as error:
             self.report_service_error(error)
             return redirect(self.edit_url, pk=self.object.pk)
@@ -404,7 +404,7 @@ class FreezeDeleteView(WindowDeleteView):
     model = FreezeWindow
     list_url, edit_url = "changes:freeze_list", "changes:freeze_edit"
 
-    def delete(self, freeze):
+    def remove(self, freeze):
         windows.freeze_window_delete(freeze=freeze, actor=self.request.user)
 
 
@@ -412,7 +412,7 @@ class MaintenanceDeleteView(WindowDeleteView):
     model = MaintenanceWindow
     list_url, edit_url = "changes:maintenance_list", "changes:maintenance_edit"
 
-    def delete(self, window):
+    def remove(self, window):
         windows.maintenance_window_delete(window=window, actor=self.request.user)
 
 

@@ -191,6 +191,7 @@ def can_approve_library_item(user, item) -> bool:
         return is_network_manager.test(user, item)
     return item.authority_id is not None and is_authority_consultant.test(user, item.authority_id)
 
+
 # --- Knowledge (Service Desk) -------------------------------------------------
 # The desk, technicians and the network manager write and publish articles; leaders and ICT users read.
 can_write_articles = is_administrator | is_desk | is_technician | is_network_manager

@@ -64,6 +64,7 @@ def seed_releases(schools: dict[str, School], people: dict[str, User]) -> str:
     if school is None or tech is None or netmgr is None or Release.objects.filter(school=school).exists():
         return "already set up"
     computers = {ci.name: ci for ci in ConfigurationItem.objects.filter(school=school, kind__in=["desktop", "laptop"])}
+    today = timezone.localdate()
     suite = sorted((ci for name, ci in computers.items() if "-ICT-PC" in name), key=lambda ci: ci.name)
     if not suite:
         return "no ICT suite in the CMDB"
@@ -91,6 +92,7 @@ def seed_releases(schools: dict[str, School], people: dict[str, User]) -> str:
                       "board.",
             rollout_plan="All classroom PCs after school on one evening.",
             installation_checklist="Close Notebook\nInstall the package\nOpen a lesson file\nTest the pen",
+            planned_start=today - timedelta(days=95), planned_end=today - timedelta(days=95),
             changes=[_change(school, tech, netmgr, "SMART Notebook 24 on the classroom PCs", "New boards need it.")],
             items=[items["SMART Notebook"]],
         )  # fmt: skip
@@ -117,6 +119,7 @@ def seed_releases(schools: dict[str, School], people: dict[str, User]) -> str:
                       "in, prints, and opens Purple Mash and Scratch.",
             rollout_plan="Wave 1: the first half of the suite over PXE. Wave 2: the rest, once wave 1 is checked.",
             installation_checklist="PXE boot and image\nJoin the domain\nCheck Office activates\nPrint a test page",
+            planned_start=today - timedelta(days=2), planned_end=today + timedelta(days=5),
             changes=[_change(school, tech, netmgr, "Summer image refresh for the ICT suite", "The 23H2 image is out "
                              "of support and slow to log in.")],
             items=[items["Windows 11 Education"], items["Microsoft Office LTSC Professional Plus"]],

@@ -65,18 +65,20 @@ class ReleaseListView(ReleaseViewMixin, ListView):
     paginate_by = 25
 
     def get_queryset(self):
-        queryset = super().get_queryset().for_list()
+        self.scoped = super().get_queryset()  # the measures count over these (the chosen school's, or all)
+        queryset = self.scoped.for_list()
         self.filter_form = ReleaseFilterForm(self.request.GET or None, user=self.request.user)
         if self.filter_form.is_bound and not self.filter_form.is_valid():
+            self.scoped = self.scoped.none()
             return queryset.none()  # a school the viewer cannot see, say: nothing, as if it had no releases
         data = self.filter_form.cleaned_data if self.filter_form.is_bound else {}
         if data.get("status"):
             queryset = queryset.filter(status=data["status"])
         if data.get("school"):
             queryset = queryset.of_school(data["school"].pk)
+            self.scoped = self.scoped.of_school(data["school"].pk)
         if data.get("q"):
             queryset = queryset.filter(Q(reference__icontains=data["q"]) | Q(title__icontains=data["q"]))
-        self.scoped = super().get_queryset()
         return queryset
 
     def get_context_data(self, **kwargs):
@@ -116,7 +118,9 @@ class ReleaseDetailView(ReleaseViewMixin, DetailView):
                 totals[key] += value
         context.update(
             actions=[a for a in available if a.name not in OWN_FORMS],
-            can_complete=any(a.name == "complete" for a in available),
+            # Completing is offered once every CI has its outcome (the service says so too).
+            can_complete=any(a.name == "complete" for a in available) and bool(targets) and not totals["pending"],
+            awaiting_outcomes=release.status == Status.ROLLING_OUT and totals["pending"],
             transition_form=TransitionForm(),
             timeline=timeline(release, include_internal=True),
             changes=release.changes.order_by("reference"),
@@ -185,6 +189,12 @@ class ReleaseUpdateView(ReleaseViewMixin, ServiceErrorMixin, FormView):
                 "items": list(release.items.values_list("pk", flat=True)),
             }
         return kwargs
+
+    def get(self, request, *args, **kwargs):
+        if not self.object.is_editable:
+            messages.info(request, f"{self.object.reference}'s plans are fixed once the rollout has started.")
+            return redirect(self.object)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "release": self.object}

@@ -507,7 +507,8 @@ def change_windows_world(schools: dict[str, School], cast: dict[str, User]):
 
     from changes import windows
 
-    records: dict[str, dict[str, Any]] = {FREEZE: {}, f"{FREEZE}:spare": {}, MAINTENANCE: {}, f"{MAINTENANCE}:spare": {}}
+    keys = (FREEZE, f"{FREEZE}:spare", MAINTENANCE, f"{MAINTENANCE}:spare")
+    records: dict[str, dict[str, Any]] = {key: {} for key in keys}
     later = timezone.localdate() + timedelta(days=400)
     for slug, school in schools.items():
         mark, admin = cmdb_of(slug), cast["admin"]

@@ -410,3 +410,24 @@ def test_enum_overrides_name_real_choices():
     overrides = settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
     assert {"ChangeStatusEnum", "FreezeWindowKindEnum", "ApprovalRoleEnum"} <= set(overrides)
     assert len(load_enum_name_overrides()) == len(overrides)
+
+
+def test_awaiting_my_approval_follows_each_approvers_part(tech, netmgr, leader, raise_change, api_for):
+    major = raise_change(by=tech, is_major=True, title="Replace the MIS")
+    minor = raise_change(by=tech, title="Replace a switch")
+    raise_change(by=tech, title="Still a draft", submit=False)
+
+    def awaiting(user) -> set[str]:
+        response = api_for(user).get("/api/changes/?awaiting_my_approval=1")
+        assert response.status_code == 200, response.content
+        return {row["title"] for row in response.json()["results"]}
+
+    assert awaiting(netmgr) == {"Replace the MIS", "Replace a switch"}
+    assert awaiting(leader) == {"Replace the MIS"}
+    assert awaiting(tech) == set()  # his own, and technicians do not approve
+    services.rfc_approve(change=major, approver=leader)
+    assert awaiting(leader) == set() and awaiting(netmgr) == {"Replace the MIS", "Replace a switch"}
+    services.rfc_approve(change=minor, approver=netmgr)
+    assert awaiting(netmgr) == {"Replace the MIS"}
+    unfiltered = api_for(netmgr).get("/api/changes/?awaiting_my_approval=0").json()
+    assert unfiltered["count"] == 3

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from changes import schedule, services, windows
-from changes.models import ChangeKind, Decision, FreezeWindow, MaintenanceWindow, Status
+from changes.models import ChangeKind, Decision, FreezeWindow, MaintenanceWindow
 from cmdb import services as cmdb_services
 from cmdb.models import Kind
 from tests.changes.conftest import at
@@ -68,7 +68,10 @@ def test_the_month_grid_shows_planned_changes_as_chips_and_freezes_shading_their
     # The change sits on its day, as a chip linking to it, coloured by its risk.
     day = body[body.index('data-date="2031-03-10"') :]
     day = day[: day.index("</td>")]
-    assert f'href="/changes/{change.pk}/"' in day and "16:00 CHG-000001 Upgrade the core switch firmware" in day
+    assert (
+        f'href="/changes/{change.pk}/"' in day
+        and '<span class="fsc-ref">16:00 CHG-000001</span> Upgrade the core switch firmware' in day
+    )
     assert "bg-green-lt" in day
     # The freeze shades each of its days with its name; the days around it are not shaded.
     for n in (17, 18, 19):
@@ -108,6 +111,25 @@ def test_changes_that_overlap_on_the_same_ci_are_flagged_as_conflicts(
     assert not flagged[apart.pk].has_conflicts and shown.conflicts == 2
     agenda = page(client_for(tech).get("/changes/schedule/?view=agenda&from=2031-03-09"))
     assert f"{first.reference} also changes HF-CORE-01" in agenda and "HF-CORE-01, HF-SRV-01" in agenda
+
+
+def test_a_change_caught_by_a_freeze_added_after_it_was_planned_is_flagged(
+    highfield, bolton, consultant, tech, client_for, planned
+):
+    change = planned(at(2031, 3, 10, 16), at(2031, 3, 10, 18))
+    windows.freeze_window_create(
+        actor=consultant,
+        authority=bolton,
+        name="Ofsted",
+        kind="inspection",
+        starts=date(2031, 3, 10),
+        ends=date(2031, 3, 11),
+    )
+    shown = schedule.agenda(tech, school=highfield, first=date(2031, 3, 9))
+    (entry,) = shown.entries
+    assert entry.change == change and [f.name for f in entry.frozen] == ["Ofsted"]
+    assert "In the freeze “Ofsted”" in page(client_for(tech).get("/changes/schedule/?view=agenda&from=2031-03-09"))
+    assert "fsc-in-freeze" in page(client_for(tech).get("/changes/schedule/?month=2031-03"))
 
 
 def test_an_empty_month_says_how_changes_get_there(tech, client_for):
@@ -168,8 +190,8 @@ def test_the_schedule_costs_the_same_queries_for_one_change_as_for_ten(tech, cli
             assert client.get(url + view).status_code == 200
         return len(queries)
 
-    planned(at(2031, 3, 3, 16), at(2031, 3, 3, 17), cis=[cmdb_services.ci_create(school=highfield, actor=tech,
-                                                                                    kind=Kind.SWITCH, name="SW-0")])  # fmt: skip
+    first_ci = cmdb_services.ci_create(school=highfield, actor=tech, kind=Kind.SWITCH, name="SW-0")
+    planned(at(2031, 3, 3, 16), at(2031, 3, 3, 17), cis=[first_ci])
     one = count(""), count("&view=agenda&from=2031-03-01")
     for n in range(1, 10):
         ci = cmdb_services.ci_create(school=highfield, actor=tech, kind=Kind.SWITCH, name=f"SW-{n}")

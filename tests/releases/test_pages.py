@@ -48,6 +48,7 @@ def test_tech_works_a_release_through_the_rollout(client_for, tech, make_release
     assert release.status == Status.ROLLING_OUT
     page = client.get(url).content.decode()
     assert "Mark the 4 pending succeeded" in page
+    assert "4 CIs still pending" in page and "Complete the release" not in page
     first = RolloutTarget.objects.get(release=release, ci=pcs[0])
     response = client.post(f"{url}rollout/", {"outcome": "failed", "targets": [first.pk], "note": ""}, follow=True)
     assert "Say what went wrong" in response.content.decode()
@@ -143,3 +144,29 @@ def test_untrusted_text_is_escaped(client_for, tech, make_release):
     release = make_release(title="<script>alert(1)</script>", build_plan="<b>bold</b>")
     page = client_for(tech).get(release.get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_filtering_by_a_school_narrows_the_measures_and_another_school_shows_nothing(
+    client_for, consultant, make_release
+):
+    make_release(title="Highfield's release")
+    client = client_for(consultant)
+    page = client.get("/releases/?school=riverside").content.decode()
+    assert "Highfield&#x27;s release" not in page and 'id="measures"' in page
+    assert "Highfield&#x27;s release" in client.get("/releases/?school=highfield").content.decode()
+    page = client.get("/releases/?school=westfield")  # not one of the consultant's: nothing
+    assert page.status_code == 200 and "Highfield&#x27;s release" not in page.content.decode()
+
+
+def test_tech_edits_the_plans_until_the_rollout(client_for, tech, make_release, image):
+    release = make_release(items=[image])
+    client = client_for(tech)
+    url = f"{release.get_absolute_url()}edit/"
+    form = client.get(url)
+    assert form.status_code == 200 and "Summer image refresh" in form.content.decode()
+    response = client.post(url, {"title": "Summer image refresh", "kind": "major", "items": [image.pk],
+                                 "manager": tech.pk, "test_plan": "A class logs in."})  # fmt: skip
+    assert response.status_code == 302
+    release.refresh_from_db()
+    assert (release.title, release.test_plan) == ("Summer image refresh", "A class logs in.")
+    assert "Edited: title, test plan." in client.get(release.get_absolute_url()).content.decode()

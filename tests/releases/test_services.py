@@ -283,3 +283,20 @@ def test_the_release_report_counts_each_wave(rolling_release, tech):
     services.rollout_record(release=rolling_release, targets=[second], outcome="failed", actor=tech, note="BSOD")
     (counts,) = Target.objects.filter(release=rolling_release).counts_by_wave().values()
     assert counts == {"pending": 2, "succeeded": 1, "failed": 1, "skipped": 0}
+
+
+def test_the_measures_count_builds_created_releases_completed_and_builds_installed(
+    rolling_release, tech, django_assert_num_queries
+):
+    from releases import reports
+    from releases.models import Release
+
+    services.rollout_record(
+        release=rolling_release, targets=list(rolling_release.targets.all()), outcome="succeeded", actor=tech
+    )
+    services.release_transition(release=rolling_release, actor=tech, action="complete")
+    with django_assert_num_queries(1):  # one SQL statement for the three measures
+        measures = reports.measures(Release.objects.visible_to(tech), user=tech)
+    this_month = measures["rows"][-1]
+    assert (this_month["built"], this_month["completed"], this_month["installed"]) == (1, 1, 4)
+    assert measures["totals"] == {"built": 1, "completed": 1, "installed": 4}
