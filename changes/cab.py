@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import rules
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
@@ -38,22 +37,6 @@ from fits.scoping import schools_visible_to
 # =============================================================================
 
 
-@rules.predicate
-def can_manage_cab(user, row) -> bool:
-    """Who sets up a board, its meetings or a standard change: a school's network manager, an authority's
-    consultants, an administrator (for anything, and alone for what is shared by all). `row` is a board, a
-    meeting or a template (or an unsaved one, to ask before creating it)."""
-    if row is None or not user.is_authenticated:
-        return False
-    if access.is_administrator.test(user):
-        return True
-    if row.school_id is not None:
-        return access.is_network_manager.test(user, row)
-    if row.authority_id is not None:
-        return access.is_authority_consultant.test(user, row.authority_id)
-    return False
-
-
 def owners_for(user: Any) -> list[tuple[str, str, School | None, Authority | None]]:
     """Where `user` may add a board or a template: (value, label, school, authority)."""
     owners: list[tuple[str, str, School | None, Authority | None]] = []
@@ -61,11 +44,11 @@ def owners_for(user: Any) -> list[tuple[str, str, School | None, Authority | Non
         return owners
     schools = list(schools_visible_to(user).select_related("authority").order_by("name"))
     for school in schools:
-        if can_manage_cab.test(user, ChangeTemplate(school=school)):
+        if access.can_manage_change_config.test(user, ChangeTemplate(school=school)):
             owners.append((f"school:{school.pk}", f"{school.name} only", school, None))
     authorities = sorted({school.authority for school in schools if school.authority_id}, key=lambda a: a.name)
     for authority in authorities:
-        if can_manage_cab.test(user, ChangeTemplate(authority=authority)):
+        if access.can_manage_change_config.test(user, ChangeTemplate(authority=authority)):
             owners.append((f"authority:{authority.pk}", f"Every school of {authority.name}", None, authority))
     if user.is_superuser:
         owners.append(("all", "Every school", None, None))
@@ -73,7 +56,7 @@ def owners_for(user: Any) -> list[tuple[str, str, School | None, Authority | Non
 
 
 def _require_manager(actor: User, row: Any, what: str) -> None:
-    if not can_manage_cab.test(actor, row):
+    if not access.can_manage_change_config.test(actor, row):
         keeper = (
             f"the network manager of {row.school}"
             if row.school_id is not None
@@ -241,7 +224,9 @@ def meeting_schedule(
 
 
 def _may_minute(user: User, meeting: CABMeeting) -> bool:
-    return can_manage_cab.test(user, meeting) or (meeting.chair_id is not None and meeting.chair_id == user.pk)
+    return access.can_manage_change_config.test(user, meeting) or (
+        meeting.chair_id is not None and meeting.chair_id == user.pk
+    )
 
 
 @transaction.atomic

@@ -104,7 +104,7 @@ class BoardListView(CabViewMixin, ListView):
         awaiting = _awaiting_by_board(user, boards)
         for board in boards:
             board.awaiting = awaiting.get(board.pk, 0)
-            board.may_change = cab.can_manage_cab.test(user, board)
+            board.may_change = access.can_manage_change_config.test(user, board)
         context["may_add"] = bool(cab.owners_for(user))
         return context
 
@@ -164,7 +164,7 @@ class BoardDetailView(CabViewMixin, DetailView):
         for change in items:
             change.tally = cab.tally(change, board.quorum)
         meetings = CABMeeting.objects.visible_to(user).filter(board=board).select_related("chair")
-        may_change = cab.can_manage_cab.test(user, board)
+        may_change = access.can_manage_change_config.test(user, board)
         context.update(
             members=board.members.order_by("first_name", "last_name", "username"),
             agenda=items,
@@ -198,12 +198,12 @@ class BoardUpdateView(CabViewMixin, ServiceErrorMixin, DetailView, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["may_change"] = cab.can_manage_cab.test(self.request.user, self.object)
+        context["may_change"] = access.can_manage_change_config.test(self.request.user, self.object)
         return context
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        if not cab.can_manage_cab.test(request.user, self.object):
+        if not access.can_manage_change_config.test(request.user, self.object):
             messages.error(request, f"Only the keepers of {self.object.scope_label}'s boards change {self.object}.")
             return redirect("changes:board_detail", pk=self.object.pk)
         return FormView.post(self, request, *args, **kwargs)
@@ -288,7 +288,7 @@ class MeetingDetailView(CabViewMixin, DetailView):
             .select_related("change", "approver")
             .order_by("decided_at", "pk")
         )
-        may_minute = cab.can_manage_cab.test(user, meeting) or meeting.chair_id == user.pk
+        may_minute = access.can_manage_change_config.test(user, meeting) or meeting.chair_id == user.pk
         context.update(
             board=board,
             agenda=items,
@@ -381,7 +381,7 @@ class TemplateListView(CabViewMixin, ListView):
         used = {row["template"]: row["n"] for row in rows}
         for template in templates:
             template.usage = used.get(template.pk, 0)
-            template.may_change = cab.can_manage_cab.test(user, template)
+            template.may_change = access.can_manage_change_config.test(user, template)
         context["may_add"] = bool(cab.owners_for(user))
         return context
 
@@ -441,13 +441,13 @@ class TemplateUpdateView(CabViewMixin, ServiceErrorMixin, DetailView, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["may_change"] = cab.can_manage_cab.test(self.request.user, self.object)
+        context["may_change"] = access.can_manage_change_config.test(self.request.user, self.object)
         context["usage"] = RequestForChange.objects.visible_to(self.request.user).filter(template=self.object).count()
         return context
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        if not cab.can_manage_cab.test(request.user, self.object):
+        if not access.can_manage_change_config.test(request.user, self.object):
             messages.error(request, f"Only the keepers of {self.object.scope_label}'s standard changes change this.")
             return redirect("changes:template_edit", pk=self.object.pk)
         return FormView.post(self, request, *args, **kwargs)

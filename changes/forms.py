@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 
 from changes import policy
+from changes.cab import owners_for
 from changes.measures import MEASURES
 from changes.models import ChangeKind, ChangeTemplate, Decision, ReviewOutcome, Risk, Status
 from cmdb.models import ConfigurationItem
@@ -138,28 +139,9 @@ class ReviewForm(forms.Form):
 # =============================================================================
 
 
-def window_owners(user: Any) -> list[tuple[str, str, Any, Any]]:
-    """Whose windows `user` may add: (value, label, school, authority). A school's network manager adds the
-    school's; an authority's consultants add those of all its schools; an administrator, anyone's."""
-    from changes.models import FreezeWindow
-    from changes.windows import can_manage_change_window
-
-    owners: list[tuple[str, str, Any, Any]] = []
-    schools = list(schools_visible_to(user).select_related("authority").order_by("name"))
-    for school in schools:
-        if can_manage_change_window.test(user, FreezeWindow(school=school)):
-            owners.append((f"school:{school.pk}", f"{school.name} only", school, None))
-    authorities = {school.authority for school in schools if school.authority_id}
-    for authority in sorted(authorities, key=lambda a: a.name):
-        if can_manage_change_window.test(user, FreezeWindow(authority=authority)):
-            owners.append((f"authority:{authority.pk}", f"Every school of {authority.name}", None, authority))
-    if user.is_superuser:
-        owners.append(("all", "Every school", None, None))
-    return owners
-
-
-class WindowOwnerField(forms.ChoiceField):
-    """Whose window it is; cleans to (school, authority)."""
+class OwnerField(forms.ChoiceField):
+    """Whose board, template or window it is: a school's, an authority's, everyone's (changes.cab.owners_for);
+    cleans to (school, authority)."""
 
     def __init__(self, *args: Any, owners: list, **kwargs: Any) -> None:
         self.owners = {value: (school, authority) for value, _, school, authority in owners}
@@ -175,8 +157,8 @@ class WindowForm(forms.Form):
     def __init__(self, *args: Any, user: Any, school: Any = None, window: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if window is None:
-            self.fields["owner"] = WindowOwnerField(
-                owners=window_owners(user),
+            self.fields["owner"] = OwnerField(
+                owners=owners_for(user),
                 label="Applies at",
                 help_text="One school, or every school of the authority (exam seasons are often the LEA's).",
             )
@@ -216,26 +198,13 @@ class MaintenanceWindowForm(WindowForm):
 # =============================================================================
 
 
-class CabOwnerField(forms.ChoiceField):
-    """Whose board or template it is: a school's, an authority's, everyone's; cleans to (school, authority)."""
-
-    def __init__(self, *args: Any, owners: list, **kwargs: Any) -> None:
-        self.owners = {value: (school, authority) for value, _, school, authority in owners}
-        super().__init__(*args, choices=[(value, label) for value, label, _, _ in owners], **kwargs)
-
-    def clean(self, value: Any) -> tuple[Any, Any]:
-        return self.owners[super().clean(value)]
-
-
 class PersonChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, person: Any) -> str:
         return f"{person} ({person.job_title})" if getattr(person, "job_title", "") else str(person)
 
 
 def _add_cab_owner(form: forms.Form, user: Any, school: Any, help_text: str) -> None:
-    from changes.cab import owners_for
-
-    form.fields["owner"] = CabOwnerField(owners=owners_for(user), label="Belongs to", help_text=help_text)
+    form.fields["owner"] = OwnerField(owners=owners_for(user), label="Belongs to", help_text=help_text)
     form.fields = {"owner": form.fields.pop("owner"), **form.fields}
     if school is not None:
         form.fields["owner"].initial = f"school:{school.pk}"

@@ -22,7 +22,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from changes import schedule, windows
-from changes.forms import FreezeWindowForm, MaintenanceWindowForm, window_owners
+from changes.cab import owners_for
+from changes.forms import FreezeWindowForm, MaintenanceWindowForm
 from changes.models import FreezeWindow, MaintenanceWindow, Status
 from changes.views import ChangeAccessMixin
 from fits import access
@@ -199,8 +200,8 @@ class WindowListView(ChangeAccessMixin, ScopedViewMixin, TemplateView):
         rows = self.rows(self.get_queryset())
         for group in rows.values():
             for row in group:
-                row.may_change = windows.can_manage_change_window.test(user, row)
-        context.update(rows, may_add=bool(window_owners(user)))
+                row.may_change = access.can_manage_change_config.test(user, row)
+        context.update(rows, may_add=bool(owners_for(user)))
         return context
 
 
@@ -242,7 +243,7 @@ class WindowCreateMixin(WindowFormMixin):
         if (
             request.user.is_authenticated
             and access.here_or_anywhere(access.can_view_change).test(request.user, None)
-            and not window_owners(request.user)
+            and not owners_for(request.user)
         ):
             messages.error(
                 request,
@@ -268,11 +269,11 @@ class WindowUpdateMixin(WindowFormMixin):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["may_change"] = windows.can_manage_change_window.test(self.request.user, self.object)
+        context["may_change"] = access.can_manage_change_config.test(self.request.user, self.object)
         return context
 
     def post(self, request, *args, **kwargs):
-        if not windows.can_manage_change_window.test(request.user, self.object):
+        if not access.can_manage_change_config.test(request.user, self.object):
             messages.error(request, f"Only the keepers of {self.object.scope_label}'s {self.noun}s change this one.")
             return redirect(request.path)
         return FormView.post(self, request, *args, **kwargs)

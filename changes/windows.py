@@ -10,27 +10,12 @@ from __future__ import annotations
 
 from datetime import date, time
 
-import rules
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from changes.models import FreezeWindow, MaintenanceWindow
 from fits import access
 from fits.models import Authority, School, User
-
-
-@rules.predicate
-def can_manage_change_window(user, row) -> bool:
-    """Who may add, change or remove a freeze or maintenance window (obj: the window, or an unsaved probe)."""
-    if row is None or not user.is_authenticated:
-        return False
-    if access.is_administrator.test(user):
-        return True
-    if row.school_id is not None:
-        return access.is_network_manager.test(user, row)
-    if row.authority_id is not None:
-        return access.is_authority_consultant.test(user, row.authority_id)
-    return False
 
 
 def _owner(*, school: School | None, authority: Authority | None) -> tuple[School | None, Authority | None]:
@@ -46,7 +31,7 @@ def _scope_name(school: School | None, authority: Authority | None) -> str:
 def _require(actor: User, row, what: str) -> None:
     where = _scope_name(row.school, row.authority) if (row.school_id or row.authority_id) else "every school"
     access.require(
-        can_manage_change_window,
+        access.can_manage_change_config,
         actor,
         row,
         f"You cannot change the {what} of {where}: the school's network manager keeps its own, "

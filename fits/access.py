@@ -123,6 +123,22 @@ def can_manage_shared_config(user, row) -> bool:
     return is_administrator.test(user)
 
 
+@rules.predicate
+def can_manage_change_config(user, row) -> bool:
+    """Who keeps Change Management's configuration (boards and their meetings, standard change templates,
+    freeze and maintenance windows): a school's network manager, an authority's consultants, an administrator
+    (alone for what is shared by all). `row` may be unsaved, to ask before creating it."""
+    if row is None or not user.is_authenticated:
+        return False
+    if is_administrator.test(user):
+        return True
+    if row.school_id is not None:
+        return is_network_manager.test(user, row)
+    if row.authority_id is not None:
+        return is_authority_consultant.test(user, row.authority_id)
+    return False
+
+
 # --- The caller's side: attachments, safeguarding, the timetable (lesson impact) -----------
 # Whoever may comment on a ticket may attach a screenshot or document to it.
 can_attach_to_incident = can_comment_incident

@@ -233,6 +233,9 @@ class ProblemRaiseChangeView(ChangeCreateView):
         self.problem = get_object_or_404(
             Problem.objects.visible_to(request.user).select_related("school", "ci"), pk=kwargs["pk"]
         )
+        if not access.can_raise_change.test(request.user, self.problem.school):
+            messages.error(request, f"Only technicians and network managers of {self.problem.school} raise changes.")
+            return redirect(self.problem)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
