@@ -25,7 +25,7 @@ from changes.forms import (
     MeetingVoteForm,
 )
 from changes.models import CABMeeting, ChangeAdvisoryBoard, ChangeApproval, ChangeTemplate, RequestForChange, Status
-from changes.views import ChangeAccessMixin
+from changes.views import ChangeAccessMixin, KeptConfigMixin
 from fits import access
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 
@@ -177,36 +177,17 @@ class BoardDetailView(CabViewMixin, DetailView):
         return context
 
 
-class BoardUpdateView(CabViewMixin, ServiceErrorMixin, DetailView, FormView):
+class BoardUpdateView(KeptConfigMixin, ServiceErrorMixin, DetailView, FormView):
     """Change a board: for its keepers. Everyone else who sees it reads who sits on it and who keeps it."""
 
     model = ChangeAdvisoryBoard
-    narrow_to_current_school = False
     form_class = BoardForm
     template_name = "changes/cab_form.html"
     context_object_name = "board"
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("school", "authority")
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return self.render_to_response(self.get_context_data())
+    kept = "boards"
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "board": self.object}
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["may_change"] = access.can_manage_change_config.test(self.request.user, self.object)
-        return context
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if not access.can_manage_change_config.test(request.user, self.object):
-            messages.error(request, f"Only the keepers of {self.object.scope_label}'s boards change {self.object}.")
-            return redirect("changes:board_detail", pk=self.object.pk)
-        return FormView.post(self, request, *args, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -420,37 +401,22 @@ class TemplateCreateView(LoginRequiredMixin, ChangeAccessMixin, ServiceErrorMixi
         return redirect("changes:template_list")
 
 
-class TemplateUpdateView(CabViewMixin, ServiceErrorMixin, DetailView, FormView):
+class TemplateUpdateView(KeptConfigMixin, ServiceErrorMixin, DetailView, FormView):
     """Change a standard change: for its keepers. Everyone else who sees it reads what is pre-approved."""
 
     model = ChangeTemplate
-    narrow_to_current_school = False
     form_class = ChangeTemplateForm
     template_name = "changes/template_form.html"
     context_object_name = "template"
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("school", "authority")
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return self.render_to_response(self.get_context_data())
+    kept = "standard changes"
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "template": self.object}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["may_change"] = access.can_manage_change_config.test(self.request.user, self.object)
         context["usage"] = RequestForChange.objects.visible_to(self.request.user).filter(template=self.object).count()
         return context
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if not access.can_manage_change_config.test(request.user, self.object):
-            messages.error(request, f"Only the keepers of {self.object.scope_label}'s standard changes change this.")
-            return redirect("changes:template_edit", pk=self.object.pk)
-        return FormView.post(self, request, *args, **kwargs)
 
     def form_valid(self, form):
         try:

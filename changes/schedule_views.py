@@ -25,7 +25,7 @@ from changes import schedule, windows
 from changes.cab import owners_for
 from changes.forms import FreezeWindowForm, MaintenanceWindowForm
 from changes.models import FreezeWindow, MaintenanceWindow, Status
-from changes.views import ChangeAccessMixin
+from changes.views import ChangeAccessMixin, KeptConfigMixin
 from fits import access
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 
@@ -253,138 +253,101 @@ class WindowCreateMixin(WindowFormMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-class WindowUpdateMixin(WindowFormMixin):
+class WindowUpdateMixin(KeptConfigMixin, WindowFormMixin):
     """A window: its keepers change or remove it; others see what it is and who keeps it."""
 
-    narrow_to_current_school = False
     context_object_name = "window"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and access.here_or_anywhere(access.can_view_change).test(request.user, None):
-            self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
+    @property
+    def kept(self) -> str:
+        return f"{self.noun}s"
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("school", "authority")
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["may_change"] = access.can_manage_change_config.test(self.request.user, self.object)
-        return context
+class WindowFormView(FormView):
+    """Add or change a window through its services: `fields` are the form's, `create(actor, school, authority,
+    **fields)` and `update(window, actor, **fields)` the services that save them."""
 
-    def post(self, request, *args, **kwargs):
-        if not access.can_manage_change_config.test(request.user, self.object):
-            messages.error(request, f"Only the keepers of {self.object.scope_label}'s {self.noun}s change this one.")
-            return redirect(request.path)
-        return FormView.post(self, request, *args, **kwargs)
+    fields: tuple[str, ...] = ()
+
+    def create(self, **kwargs):
+        raise NotImplementedError
+
+    def update(self, window, **kwargs):
+        raise NotImplementedError
+
+    def saved(self, window) -> str:
+        raise NotImplementedError
+
+    def get_initial(self):
+        window = getattr(self, "object", None)
+        return {name: getattr(window, name) for name in self.fields} if window is not None else {}
+
+    def form_valid(self, form):
+        data = {name: form.cleaned_data[name] for name in self.fields}
+        window = getattr(self, "object", None)
+        try:
+            if window is None:
+                school, authority = form.cleaned_data["owner"]
+                window = self.create(actor=self.request.user, school=school, authority=authority, **data)
+            else:
+                window = self.update(window, actor=self.request.user, **data)
+        except (ValidationError, PermissionDenied) as error:
+            _report(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.saved(window))
+        return redirect(self.list_url)
 
 
 class FreezeFormMixin:
+    model = FreezeWindow
     form_class = FreezeWindowForm
     template_name = "changes/window_freeze_form.html"
     list_url = "changes:freeze_list"
     noun = "freeze window"
+    fields = ("name", "kind", "starts", "ends")
 
-    def submit(self, form, freeze: FreezeWindow | None):
-        data = form.cleaned_data
-        try:
-            if freeze is None:
-                school, authority = data["owner"]
-                saved = windows.freeze_window_create(
-                    actor=self.request.user,
-                    name=data["name"],
-                    kind=data["kind"],
-                    starts=data["starts"],
-                    ends=data["ends"],
-                    school=school,
-                    authority=authority,
-                )
-            else:
-                saved = windows.freeze_window_update(
-                    freeze=freeze,
-                    actor=self.request.user,
-                    name=data["name"],
-                    kind=data["kind"],
-                    starts=data["starts"],
-                    ends=data["ends"],
-                )
-        except (ValidationError, PermissionDenied) as error:
-            _report(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Freeze window “{saved.name}” saved ({saved.dates}, {saved.scope_label}).")
-        return redirect("changes:freeze_list")
+    def create(self, **kwargs):
+        return windows.freeze_window_create(**kwargs)
+
+    def update(self, window, **kwargs):
+        return windows.freeze_window_update(freeze=window, **kwargs)
+
+    def saved(self, freeze) -> str:
+        return f"Freeze window “{freeze.name}” saved ({freeze.dates}, {freeze.scope_label})."
 
 
-class FreezeCreateView(FreezeFormMixin, WindowCreateMixin, FormView):
-    model = FreezeWindow
-
-    def form_valid(self, form):
-        return self.submit(form, None)
+class FreezeCreateView(FreezeFormMixin, WindowCreateMixin, WindowFormView):
+    pass
 
 
-class FreezeUpdateView(FreezeFormMixin, WindowUpdateMixin, DetailView, FormView):
-    model = FreezeWindow
-
-    def get_initial(self):
-        freeze = self.object
-        return {"name": freeze.name, "kind": freeze.kind, "starts": freeze.starts, "ends": freeze.ends}
-
-    def form_valid(self, form):
-        return self.submit(form, self.object)
+class FreezeUpdateView(FreezeFormMixin, WindowUpdateMixin, DetailView, WindowFormView):
+    pass
 
 
 class MaintenanceFormMixin:
+    model = MaintenanceWindow
     form_class = MaintenanceWindowForm
     template_name = "changes/window_maintenance_form.html"
     list_url = "changes:maintenance_list"
     noun = "maintenance window"
+    fields = ("name", "weekday", "opens", "closes")
 
-    def submit(self, form, window: MaintenanceWindow | None):
-        data = form.cleaned_data
-        try:
-            if window is None:
-                school, authority = data["owner"]
-                saved = windows.maintenance_window_create(
-                    actor=self.request.user,
-                    name=data["name"],
-                    weekday=data["weekday"],
-                    opens=data["opens"],
-                    closes=data["closes"],
-                    school=school,
-                    authority=authority,
-                )
-            else:
-                saved = windows.maintenance_window_update(
-                    window=window,
-                    actor=self.request.user,
-                    name=data["name"],
-                    weekday=data["weekday"],
-                    opens=data["opens"],
-                    closes=data["closes"],
-                )
-        except (ValidationError, PermissionDenied) as error:
-            _report(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Maintenance window {saved} saved ({saved.scope_label}).")
-        return redirect("changes:maintenance_list")
+    def create(self, **kwargs):
+        return windows.maintenance_window_create(**kwargs)
+
+    def update(self, window, **kwargs):
+        return windows.maintenance_window_update(window=window, **kwargs)
+
+    def saved(self, window) -> str:
+        return f"Maintenance window {window} saved ({window.scope_label})."
 
 
-class MaintenanceCreateView(MaintenanceFormMixin, WindowCreateMixin, FormView):
-    model = MaintenanceWindow
-
-    def form_valid(self, form):
-        return self.submit(form, None)
+class MaintenanceCreateView(MaintenanceFormMixin, WindowCreateMixin, WindowFormView):
+    pass
 
 
-class MaintenanceUpdateView(MaintenanceFormMixin, WindowUpdateMixin, DetailView, FormView):
-    model = MaintenanceWindow
-
-    def get_initial(self):
-        window = self.object
-        return {"name": window.name, "weekday": window.weekday, "opens": window.opens, "closes": window.closes}
-
-    def form_valid(self, form):
-        return self.submit(form, self.object)
+class MaintenanceUpdateView(MaintenanceFormMixin, WindowUpdateMixin, DetailView, WindowFormView):
+    pass
 
 
 class WindowDeleteView(ChangeAccessMixin, RecordActionView):

@@ -56,6 +56,35 @@ class ChangeAccessMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+class KeptConfigMixin(ChangeAccessMixin, ScopedViewMixin):
+    """The page of a piece of Change Management's configuration (a board, a standard change, a freeze or
+    maintenance window), with its form: its keepers (access.can_manage_change_config) change it; everyone else
+    who sees it reads what it is and who keeps it. `kept` names the kind of row, plural, for the refusal."""
+
+    narrow_to_current_school = False
+    kept = ""
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("school", "authority")
+
+    def may_change(self) -> bool:
+        return access.can_manage_change_config.test(self.request.user, self.object)
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data())
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "may_change": self.may_change()}
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not self.may_change():
+            messages.error(request, f"Only the keepers of {self.object.scope_label}'s {self.kept} change this.")
+            return redirect(request.path)
+        return FormView.post(self, request, *args, **kwargs)
+
+
 class ChangeViewMixin(ChangeAccessMixin, ScopedViewMixin):
     model = RequestForChange
 
@@ -114,8 +143,13 @@ class ChangeDetailView(ChangeViewMixin, DetailView):
         risk_rows = [
             (q.text, q.answers[answers[q.key]][0]) for q in policy.QUESTIONS if answers.get(q.key) in q.answers
         ]
+        votes = list(change.approvals.select_related("approver", "meeting"))
+        # Someone who has decided in every capacity still awaited has nothing left to vote on.
+        voted_as = {vote.role for vote in votes if vote.approver_id == user.pk}
         can_vote = (
-            change.status == Status.SUBMITTED and bool(state.awaiting) and access.can_vote_on_change.test(user, change)
+            change.status == Status.SUBMITTED
+            and bool(set(state.awaiting) - voted_as)
+            and access.can_vote_on_change.test(user, change)
         ) or (
             change.is_emergency
             and change.status not in (Status.DRAFT, Status.CANCELLED)
@@ -130,7 +164,8 @@ class ChangeDetailView(ChangeViewMixin, DetailView):
             state=state,
             needed_labels=[ApprovalRole(role).label for role in state.needed],
             awaiting_labels=[ApprovalRole(role).label for role in state.awaiting],
-            votes=change.approvals.select_related("approver"),
+            votes=votes,
+            my_votes=[vote for vote in votes if vote.approver_id == user.pk],
             cis=change.cis.order_by("name"),
             linked_incidents=Incident.objects.visible_to(user).filter(changes=change).order_by("-created_at"),
             conflicts=services.conflicts(change),

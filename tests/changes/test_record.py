@@ -346,3 +346,22 @@ def test_everyone_at_the_school_counts_people_once(highfield, tech, network, cor
     Membership.objects.create(user=person, school=highfield, role=Role.DESK)
     impact = change_impact(raise_change(by=tech, submit=False, cis=[core_switch]))
     assert impact.community == before + 1
+
+
+def test_a_board_member_who_has_voted_sees_the_tally_and_no_second_vote_form(
+    raise_change, highfield, tech, netmgr, leader, client_for
+):
+    from changes.models import ChangeAdvisoryBoard
+
+    from .conftest import HIGH_RISK
+
+    board = ChangeAdvisoryBoard.objects.create(school=highfield, name="Highfield CAB", quorum=2)
+    board.members.set([netmgr, leader])
+    change = raise_change(by=tech, answers=HIGH_RISK)
+    services.rfc_approve(change=change, approver=netmgr, comment="Backups checked.")
+    html = page(client_for(netmgr).get(change.get_absolute_url()))
+    assert "1 of 2 approvals" in html
+    assert 'id="vote-form"' not in html
+    assert "You approved it (CAB member)" in html and "Still awaited: CAB member." in html
+    html = page(client_for(leader).get(change.get_absolute_url()))
+    assert 'id="vote-form"' in html and 'id="my-vote"' not in html
