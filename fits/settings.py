@@ -305,6 +305,11 @@ SPECTACULAR_SETTINGS = {
         "RolloutOutcomeEnum": "releases.models.Outcome.choices",
         "RolloutRecordOutcomeEnum": "releases.models.RECORDED_OUTCOMES",
         "OutcomeEnum": "servicedesk.models.InboundMessage.Outcome",  # its name before reviews had an outcome
+        "AgreementKindEnum": "servicelevels.models.Agreement.Kind",
+        "SupportGroupKindEnum": "incidents.models.SupportGroup.Kind",
+        "InboundMessageSourceEnum": "servicedesk.models.InboundMessage.Source",
+        "TicketKindEnum": "incidents.models.TicketKind.choices",
+        "ChangeDecisionEnum": "changes.models.Decision.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

@@ -67,7 +67,7 @@ class EscalateSerializer(ScopedInputSerializer):
     supplier_reference = serializers.CharField(required=False, default="", allow_blank=True, max_length=60)
 
 
-class ServiceSerializer(ScopedInputSerializer):
+class TicketServiceSerializer(ScopedInputSerializer):
     service = serializers.PrimaryKeyRelatedField(
         queryset=ITService.objects.all(),
         allow_null=True,
@@ -148,12 +148,12 @@ class IncidentWorkActions:
         data = self._payload(SupplierReferenceSerializer)
         return self._ticket(services.incident_set_supplier_reference(incident=incident, actor=request.user, **data))
 
-    @extend_schema(request=ServiceSerializer, responses=None)
+    @extend_schema(request=TicketServiceSerializer, responses=None)
     @action(detail=True, methods=["post"])
     def service(self, request, pk=None, format=None):
         """Correct the ICT service the ticket counts against: its agreement and due times follow."""
         incident = self.get_object()
-        data = self._payload(ServiceSerializer)
+        data = self._payload(TicketServiceSerializer)
         return self._ticket(services.incident_set_service(incident=incident, actor=request.user, **data))
 
     @extend_schema(methods=["get"], responses=TimeEntrySerializer(many=True))

@@ -15,7 +15,7 @@ from servicedesk.mail_filters import InboundMessageFilterSet
 from servicedesk.models import InboundMessage
 
 
-class TicketBriefSerializer(serializers.Serializer):
+class MessageTicketSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail", read_only=True)
     reference = serializers.CharField(read_only=True)
@@ -33,7 +33,7 @@ class InboundMessageSerializer(BriefSerializer):
     school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     outcome_display = serializers.CharField(source="get_outcome_display", read_only=True)
     source_display = serializers.CharField(source="get_source_display", read_only=True)
-    ticket = TicketBriefSerializer(read_only=True, allow_null=True)
+    ticket = MessageTicketSerializer(read_only=True, allow_null=True)
     error = serializers.CharField(read_only=True, help_text="Why it failed, or why it was ignored, held or rejected.")
 
     class Meta:
