@@ -240,7 +240,7 @@ def meeting_record(
 ) -> CABMeeting:
     """Minute a meeting: who attended, what was discussed beyond the votes, and that it was held. Its chair or
     the board's keepers minute it; a held meeting's minutes may still be corrected."""
-    meeting = CABMeeting.objects.select_for_update().select_related("board").get(pk=meeting.pk)
+    meeting = CABMeeting.objects.select_for_update(of=("self",)).select_related("board").get(pk=meeting.pk)
     if not _may_minute(actor, meeting):
         raise PermissionDenied(f"Only the chair of the meeting or the keepers of {meeting.board} minute it.")
     if attendees is not None:

@@ -80,6 +80,16 @@ def awaiting_approval_by(queryset, user):
     )
 
 
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Orders with the rows that have no value (an unplanned change) last, whichever way: SQLite and
+    PostgreSQL disagree on where NULLs go by default."""
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        field = F(value.lstrip("-"))
+        return field.desc(nulls_last=True) if value.startswith("-") else field.asc(nulls_last=True)
+
+
 class ChangeFilterSet(FitsFilterSet):
     q = django_filters.CharFilter(method="search", label="Search (a reference, or words of the summary)")
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
@@ -101,7 +111,7 @@ class ChangeFilterSet(FitsFilterSet):
     awaiting_my_approval = django_filters.BooleanFilter(
         method="filter_awaiting", label="Only the changes awaiting a decision you may give", widget=BooleanWidget
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = NullsLastOrderingFilter(
         fields=(("planned_start", "planned_start"), ("created_at", "created_at"), ("reference", "reference"))
     )
 

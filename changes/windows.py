@@ -103,7 +103,9 @@ def freeze_window_update(
     *, freeze: FreezeWindow, actor: User, name: str, starts: date, ends: date, kind: str
 ) -> FreezeWindow:
     """Change a freeze window's name, kind or dates (not whose it is). Changes already scheduled stay as they are."""
-    freeze = FreezeWindow.objects.select_for_update().select_related("school", "authority").get(pk=freeze.pk)
+    freeze = (
+        FreezeWindow.objects.select_for_update(of=("self",)).select_related("school", "authority").get(pk=freeze.pk)
+    )
     _require(actor, freeze, "freeze windows")
     freeze.name, freeze.kind, freeze.starts, freeze.ends = name, kind, starts, ends
     _clean_freeze(freeze)
@@ -175,7 +177,11 @@ def maintenance_window_update(
     *, window: MaintenanceWindow, actor: User, weekday: int, opens: time, closes: time, name: str = ""
 ) -> MaintenanceWindow:
     """Move a maintenance window. Changes already scheduled stay as they are."""
-    window = MaintenanceWindow.objects.select_for_update().select_related("school", "authority").get(pk=window.pk)
+    window = (
+        MaintenanceWindow.objects.select_for_update(of=("self",))
+        .select_related("school", "authority")
+        .get(pk=window.pk)
+    )
     _require(actor, window, "maintenance windows")
     window.name, window.weekday, window.opens, window.closes = name, weekday, opens, closes
     _clean_maintenance(window)

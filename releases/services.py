@@ -177,7 +177,7 @@ def media_lend(*, item: SoftwareLibraryItem, school: School, borrower: User, act
 @transaction.atomic
 def media_return(*, loan: MediaLoan, actor: User) -> MediaLoan:
     """The media is back where the library keeps it."""
-    loan = MediaLoan.objects.select_for_update().select_related("item").get(pk=loan.pk)
+    loan = MediaLoan.objects.select_for_update(of=("self",)).select_related("item").get(pk=loan.pk)
     access.require(access.can_manage_release, actor, loan, "You cannot book media in at this school.")
     if loan.returned_at is not None:
         raise ValidationError(f"The media of {loan.item.label} was already returned.")
