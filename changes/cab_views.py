@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Min, Q
-from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -46,25 +45,7 @@ class CabViewMixin(ChangeAccessMixin, ScopedViewMixin):
 
 
 class CabActionView(ChangeAccessMixin, RecordActionView):
-    """A POST-only action on a board or meeting; goes back to `success_url()` (they have no page of their own
-    in get_absolute_url)."""
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        form = self.get_form()
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-        else:
-            try:
-                self.act(form.cleaned_data)
-            except (ValidationError, PermissionDenied) as error:
-                self.report_service_error(error)
-        return HttpResponseRedirect(self.success_url())
-
-    def success_url(self) -> str:
-        raise NotImplementedError
+    """A POST-only action on a board, meeting or template; each says where to go back (`success_url`)."""
 
 
 def _awaiting_by_board(user, boards) -> dict[int, int]:

@@ -95,7 +95,11 @@ class RecordActionView(ScopedViewMixin, ServiceErrorMixin, SingleObjectMixin, Vi
                 self.act(form.cleaned_data)
             except (ValidationError, PermissionDenied) as error:
                 self.report_service_error(error)
-        return HttpResponseRedirect(self.object.get_absolute_url())
+        return HttpResponseRedirect(self.success_url())
+
+    def success_url(self) -> str:
+        """Where to go afterwards: the record's page, unless the action says otherwise."""
+        return self.object.get_absolute_url()
 
     def get_form(self) -> forms.Form:
         return self.form_class(self.request.POST)
