@@ -264,19 +264,11 @@ class WindowUpdateMixin(KeptConfigMixin, WindowFormMixin):
 
 
 class WindowFormView(FormView):
-    """Add or change a window through its services: `fields` are the form's, `create(actor, school, authority,
-    **fields)` and `update(window, actor, **fields)` the services that save them."""
+    """Add or change a window through its services. The kind of window (FreezeFormMixin, MaintenanceFormMixin)
+    names its form's `fields`, and gives `create(actor, school, authority, **fields)` and
+    `update(window, actor, **fields)`, which call its services, and `saved(window)`, the message."""
 
     fields: tuple[str, ...] = ()
-
-    def create(self, **kwargs):
-        raise NotImplementedError
-
-    def update(self, window, **kwargs):
-        raise NotImplementedError
-
-    def saved(self, window) -> str:
-        raise NotImplementedError
 
     def get_initial(self):
         window = getattr(self, "object", None)
