@@ -195,6 +195,19 @@ can_manage_release = is_administrator | is_technician
 can_view_release = is_administrator | is_school_staff
 
 
+# --- Availability and Capacity (FITS): every support role reads monitoring, capacity and maintenance; technicians
+# and the network manager set up checks, thresholds and maintenance schedules; the network manager alone keeps the
+# school's monitoring settings and SNMP credentials (obj: the school or a record).
+can_view_monitoring = is_administrator | is_school_staff
+can_manage_monitoring = is_administrator | is_technician
+can_configure_monitoring = is_administrator | is_network_manager
+
+# --- Tasks (planned work: preventative maintenance, routine operations, reviews): support staff read them,
+# technicians and the network manager raise, work and complete them (obj: the school or a task).
+can_view_task = is_administrator | is_school_staff
+can_work_task = is_administrator | is_technician
+
+
 @rules.predicate
 def can_approve_library_item(user, item) -> bool:
     """Only tested versions go into the definitive software library: a school's item is approved (or withdrawn) by

@@ -143,8 +143,26 @@ class UserQuerySet(models.QuerySet):
         return self.with_role_at(school_id, TECHNICAL_ROLES)
 
 
+SYSTEM_USERNAME = "fits-system"
+
+
 class PersonManager(UserManager.from_queryset(UserQuerySet)):
-    pass
+    def system_account(self) -> User:
+        """The account the product itself acts as (monitoring, scheduled work), made on first use.
+
+        It holds every permission a service checks (a superuser) but can never sign in: it is inactive
+        and has no usable password. Timelines show its acts as "FITS monitoring" and the like.
+        """
+        account = self.filter(is_system_account=True).order_by("pk").first()
+        if account is None:
+            account, _ = self.get_or_create(
+                username=SYSTEM_USERNAME,
+                defaults={"first_name": "FITS", "last_name": "(automatic)", "is_active": False, "is_superuser": True},
+            )
+            account.is_system_account, account.is_active, account.is_superuser = True, False, True
+            account.set_unusable_password()
+            account.save()
+        return account
 
 
 class EmailFrequency(models.TextChoices):
@@ -164,6 +182,11 @@ class User(AbstractUser):
     job_title = models.CharField(max_length=100, blank=True)
     email_frequency = models.CharField(
         "e-mail updates", max_length=10, choices=EmailFrequency.choices, default=EmailFrequency.EACH
+    )
+    is_system_account = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The account the product itself acts as (monitoring, scheduled work); it cannot sign in.",
     )
 
     class Meta:

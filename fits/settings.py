@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "servicelevels",
     "changes",
     "releases",
+    "availability",
 ]
 
 MIDDLEWARE = [

@@ -676,3 +676,138 @@ class Incident(SchoolOwned):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+# =============================================================================
+# Tasks: planned work that is not a fault (FITS: preventative maintenance, routine operations, reviews)
+# =============================================================================
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "To do"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+
+
+class TaskOrigin(models.TextChoices):
+    """What raised the task: a person, or one of the processes' schedules and alerts."""
+
+    MANUAL = "manual", "Raised by hand"
+    MAINTENANCE = "maintenance", "Preventative maintenance"
+    CAPACITY = "capacity", "Capacity warning"
+    MONITORING = "monitoring", "Monitoring"
+    ROUTINE = "routine", "Routine operation"
+    REVIEW = "review", "Review due"
+    REPLENISHMENT = "replenishment", "Replenishment"
+
+
+class TaskQuerySet(SchoolScopedQuerySet):
+    """Tasks are support staff's work: an ICT user's role does not open them."""
+
+    staff_only = True
+
+    def for_list(self) -> TaskQuerySet:
+        return self.select_related("school", "ci", "location", "group", "assignee").annotate(
+            step_count=models.Count("steps", distinct=True),
+            steps_done=models.Count("steps", filter=models.Q(steps__done_at__isnull=False), distinct=True),
+        )
+
+
+class Task(SchoolOwned):
+    """A piece of planned work for the school's technicians (TSK-000001): clean the projector filters this
+    half-term, act on a disk forecast to fill up, test the UPS battery. Raised by a person or by a process's
+    schedule or alert (`origin`, `source`), worked through its checklist (`steps`) and closed with the
+    evidence of what was done (`outcome`). Overdue tasks are told to their assignee and the network manager.
+    """
+
+    reference = models.CharField(max_length=20, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    origin = models.CharField(max_length=20, choices=TaskOrigin.choices, default=TaskOrigin.MANUAL)
+    status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    ci = models.ForeignKey(
+        "cmdb.ConfigurationItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    location = models.ForeignKey(
+        "cmdb.Location", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    group = models.ForeignKey(SupportGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    # What raised it (a maintenance schedule, a capacity alert...): shown as a link on the task.
+    source_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # One task per occurrence: a schedule or alert that runs twice finds its task by this key, not a second one.
+    source_key = models.CharField(max_length=120, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.TextField(blank=True, help_text="What was done and found: the evidence the work happened.")
+    overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "reference"], name="task_reference_unique"),
+            models.UniqueConstraint(
+                fields=["school", "source_key"], condition=~models.Q(source_key=""), name="task_source_key_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "status", "due_on"], name="task_queue_idx"),
+            models.Index(fields=["assignee", "status"], name="task_assignee_idx"),
+            models.Index(fields=["ci", "created_at"], name="task_ci_idx"),
+            models.Index(fields=["source_type", "source_id"], name="task_source_idx"),
+            models.Index(fields=["status", "due_on"], name="task_overdue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:task_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_TASK_STATUSES
+
+
+class TaskStep(SchoolOwned):
+    """One line of a task's checklist, ticked with who did it and an optional note."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["task", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
