@@ -45,6 +45,7 @@ urlpatterns = [
     path("service-levels/", include("servicelevels.urls")),
     path("changes/", include("changes.urls")),
     path("releases/", include("releases.urls")),
+    path("availability/", include("availability.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("inventory/", include("cmdb.inventory.urls")),
     path("notifications/", include("fits.notification_views")),
