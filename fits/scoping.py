@@ -148,10 +148,11 @@ def people_visible_to(user: User | Any) -> models.QuerySet:
 
     if user is None or not user.is_authenticated:
         return User.objects.none()
+    people = User.objects.filter(is_system_account=False)  # the product's own account is nobody's choice
     if user.is_superuser:
-        return User.objects.all()
+        return people
     school_ids = user.visible_school_ids
-    return User.objects.filter(
+    return people.filter(
         models.Q(membership__school__in=school_ids) | models.Q(authorityrole__authority__schools__in=school_ids)
     ).distinct()
 
