@@ -8,4 +8,11 @@ class AvailabilityConfig(AppConfig):
     verbose_name = "Availability and Capacity Management"
     fits_group = "processes"
     fits_order = 50
-    navigation: list[NavItem] = []  # the pages helper fills this in (overview, maintenance)
+    navigation = [
+        NavItem("Monitoring", "availability:overview", icon="eye", visible="can_view_monitoring"),
+        NavItem("Capacity", "availability:capacity", icon="chart-bar", visible="can_view_monitoring"),
+        NavItem("Maintenance", "availability:maintenance_list", icon="tool", visible="can_view_task"),
+    ]
+    # The CI page's Monitoring tab (cmdb/views.py imports it at run time: cmdb never imports availability), and
+    # the reason monitoring's records (checks, outages, metrics) stay off the CI page's generic "records" tab.
+    ci_tab = ("monitoring", "Monitoring", "availability.views.ci_monitoring_tab")

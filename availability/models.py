@@ -445,9 +445,7 @@ class MetricRollup(SchoolOwned):
 
     class Meta:
         ordering = ["metric", "period", "starts_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["metric", "period", "starts_at"], name="metric_rollup_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["metric", "period", "starts_at"], name="metric_rollup_unique")]
 
 
 class CapacityThreshold(SchoolOwned):

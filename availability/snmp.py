@@ -16,6 +16,8 @@ SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
+IF_SPEED = "1.3.6.1.2.1.2.2.1.5"  # bit/s, tops out at 4,294,967,295
+IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"  # Mbit/s, for links faster than ifSpeed can say
 IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
 IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
 HR_STORAGE_TYPE = "1.3.6.1.2.1.25.2.3.1.2"
@@ -221,7 +223,8 @@ async def sys_uptime(client: SnmpClient) -> float:
 
 
 async def interfaces(client: SnmpClient) -> list[dict[str, Any]]:
-    """IF-MIB rows: index, name, oper_status ("up", "down", ...) and the 64-bit octet counters."""
+    """IF-MIB rows: index, name, oper_status ("up", "down", ...), the 64-bit octet counters and the link speed
+    in bit/s (speed_bps: ifHighSpeed when the agent has it, else ifSpeed; None when unknown or 0)."""
     descr = await client.column(IF_DESCR)
     status = await client.column(IF_OPER_STATUS)
     try:
@@ -229,6 +232,7 @@ async def interfaces(client: SnmpClient) -> list[dict[str, Any]]:
         out_octets = await client.column(IF_HC_OUT_OCTETS)
     except SnmpFailure:
         in_octets, out_octets = {}, {}
+    speeds = await _speeds(client)
     return [
         {
             "index": index,
@@ -236,9 +240,27 @@ async def interfaces(client: SnmpClient) -> list[dict[str, Any]]:
             "oper_status": OPER_STATUS.get(status.get(index), "unknown"),
             "in_octets": in_octets.get(index),
             "out_octets": out_octets.get(index),
+            "speed_bps": speeds.get(index),
         }
         for index in sorted(descr)
     ]
+
+
+async def _speeds(client: SnmpClient) -> dict[int, int]:
+    """Each interface's speed in bit/s, from ifHighSpeed (Mbit/s) where set, else ifSpeed; zero is unknown."""
+    try:
+        high = await client.column(IF_HIGH_SPEED)
+    except SnmpFailure:
+        high = {}
+    try:
+        low = await client.column(IF_SPEED)
+    except SnmpFailure:
+        low = {}
+    speeds = {index: int(value) * 1_000_000 for index, value in high.items() if int(value or 0) > 0}
+    for index, value in low.items():
+        if index not in speeds and int(value or 0) > 0:
+            speeds[index] = int(value)
+    return speeds
 
 
 async def storage(client: SnmpClient) -> list[dict[str, Any]]:

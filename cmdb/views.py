@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.views.generic import DetailView, FormView, ListView, View
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
@@ -152,9 +153,19 @@ def linked_relations() -> list[Any]:
         model = relation.related_model
         config = apps.get_app_config(model._meta.app_label)
         if relation.one_to_many and getattr(config, "fits_group", None) == "processes" and config.label != "cmdb":
-            if hasattr(model, "school_path"):
+            if hasattr(model, "school_path") and not getattr(config, "ci_tab", None):
                 found.append(relation)
     return found
+
+
+def app_tabs() -> list[tuple[str, str, str]]:
+    """(slug, label, dotted path of its context function) of the tabs apps add to a CI's page.
+
+    An app with its own view of a CI (availability's Monitoring tab: state, checks, outages, metrics) declares
+    `ci_tab = (slug, label, "app.views.function")` on its AppConfig; its records then stay off the generic
+    records tab. The function is imported at run time, so cmdb never imports the apps above it.
+    """
+    return [config.ci_tab for config in apps.get_app_configs() if getattr(config, "ci_tab", None)]
 
 
 DEPTH_HEADINGS = {1: "Directly", 2: "One step further", 3: "Two steps further"}
@@ -245,6 +256,7 @@ class ConfigurationItemDetailView(CMDBViewMixin, DetailView):
             },
             {"slug": "history", "label": "History", "count": None},
         ]
+        tabs += [{"slug": slug, "label": label, "count": None, "plugin": path} for slug, label, path in app_tabs()]
         relations = linked_relations()
         if relations:
             labels = [str(r.related_model._meta.verbose_name_plural) for r in relations]
@@ -269,7 +281,8 @@ class ConfigurationItemDetailView(CMDBViewMixin, DetailView):
             can_manage=access.can_manage_cmdb.test(user, ci),
             attribute_rows=ci.attribute_rows,
         )
-        context.update(getattr(self, f"tab_{tab}")(ci))
+        plugin = next((t["plugin"] for t in tabs if t["slug"] == tab and t.get("plugin")), None)
+        context.update(import_string(plugin)(self.request, ci) if plugin else getattr(self, f"tab_{tab}")(ci))
         return context
 
     # --- one method per tab -------------------------------------------------------------------

@@ -105,9 +105,16 @@ EVENTS: dict[str, Event] = {
         headline="{reference} declined: {title}",
     ),
     "task_assigned": Event(
-        "Fulfilment task assigned",
-        "To the person a fulfilment task of a service request is assigned to.",
+        "Task assigned",
+        "To the person a fulfilment task of a service request is assigned to; and to the technician a task (planned "
+        "work: preventative maintenance, a capacity warning) is given to, or to its support group's members.",
         headline="{reference} task assigned to you: {title}",
+    ),
+    "task_overdue": Event(
+        "Task overdue",
+        "Once, the day after an open task's due date passes: to its assignee, else its support group's members, else "
+        "the school's network managers.",
+        headline="{reference} is overdue: {title}",
     ),
     "safeguarding": Event(
         "Safeguarding concern",

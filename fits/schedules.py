@@ -77,6 +77,49 @@ DEFAULT_SCHEDULES = [
         description="Service Level Management: agreements' owners, and the LEA's consultants for traded-services "
         "subscriptions, are told 30 and 7 days before a review date and once it is overdue (each reminder once).",
     ),
+    Schedule(
+        name="Propose monitoring checks for new devices",
+        task="availability.tasks.propose_checks_all_task",
+        crontab="25 * * * *",  # at minute 25 of every hour
+        description="Availability Management: live CIs with a management address and no checks yet get the "
+        "checks that suit their kind (a switch: ping and SNMP; a server: ping and its services), proposed for a "
+        "technician to switch on.",
+    ),
+    Schedule(
+        name="Dispatch the due monitoring checks",
+        task="availability.tasks.dispatch_due_checks_task",
+        crontab="* * * * *",  # every minute (crontab.guru: "At every minute")
+        description="Availability Management: the checks whose interval has come round are leased into batches "
+        "and sent to their school's monitoring queue (the shared one, or the school's own poller).",
+    ),
+    Schedule(
+        name="Roll up monitoring results",
+        task="availability.tasks.rollup_monitoring_task",
+        crontab="5 * * * *",  # at minute 5 of every hour (crontab.guru: "At minute 5")
+        description="Availability and Capacity history: raw check results and capacity samples of the last hours "
+        "and days become hourly and daily rollups (recomputed, so a missed run is caught up).",
+    ),
+    Schedule(
+        name="Prune old monitoring results",
+        task="availability.tasks.prune_monitoring_task",
+        crontab="20 3 * * *",  # at 03:20 every day (crontab.guru: "At 03:20")
+        description="Raw check results and samples older than each school's raw retention, and hourly rollups "
+        "older than its hourly retention, are deleted in batches; daily rollups stay.",
+    ),
+    Schedule(
+        name="Raise preventative maintenance tasks",
+        task="availability.tasks.maintenance_raise_due_task",
+        crontab="30 5 * * *",  # at 05:30 every day (crontab.guru: "At 05:30")
+        description="Preventative maintenance: each schedule's task (with its checklist) is raised its lead days "
+        "before the occurrence is due, on a day the school is open; running again raises nothing new.",
+    ),
+    Schedule(
+        name="Tell people of overdue tasks",
+        task="incidents.tasks.tasks_overdue_task",
+        crontab="45 7 * * *",  # at 07:45 every day (crontab.guru: "At 07:45")
+        description="Tasks: each open task past its due date is told once to its assignee, else its group's "
+        "members, else the school's network managers.",
+    ),
 ]
 
 

@@ -173,6 +173,12 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Monitoring runs on its own queue, so a large poll never delays notifications (DESIGN 4.6). Batches of checks
+# are sent to their school's queue explicitly (MonitoringSettings.queue: a poller inside the school's network).
+FITS_MONITORING_QUEUE = env.str("FITS_MONITORING_QUEUE", default="monitoring")
+# Probes in flight at once in one batch (asyncio); each waits at most its check's timeout.
+FITS_MONITORING_CONCURRENCY = env.int("FITS_MONITORING_CONCURRENCY", default=500)
+CELERY_TASK_ROUTES = {"availability.tasks.*": {"queue": FITS_MONITORING_QUEUE}}
 
 # =============================================================================
 # Authentication

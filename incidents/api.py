@@ -12,7 +12,7 @@ from fits import access
 from fits.activity import timeline
 from fits.api import ActivitySerializer, BriefSerializer, ScopedInputSerializer, ScopedViewSet, UserBriefSerializer
 from fits.models import School, User
-from incidents import services, work_api
+from incidents import services, task_api, work_api
 from incidents.filters import IncidentFilterSet
 from incidents.models import Category, Channel, HoldReason, Impact, Incident, ResolutionCode, Urgency
 from incidents.portal_api import PortalActions
@@ -227,4 +227,9 @@ class IncidentViewSet(
         return self.get_paginated_response(ActivitySerializer(page, many=True).data)
 
 
-routes = [("incidents", IncidentViewSet, "incident"), ("lessons", LessonViewSet, "lesson"), *work_api.routes]
+routes = [
+    ("incidents", IncidentViewSet, "incident"),
+    ("lessons", LessonViewSet, "lesson"),
+    *work_api.routes,
+    *task_api.routes,
+]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import config_views, phone_views, portal_views, timetable_views, views, work_views
+from incidents import config_views, phone_views, portal_views, task_views, timetable_views, views, work_views
 
 app_name = "incidents"
 
@@ -55,5 +55,13 @@ urlpatterns = [
     path("config/groups/new/", config_views.GroupCreateView.as_view(), name="group_create"),
     path("config/groups/<int:pk>/", config_views.GroupUpdateView.as_view(), name="group_edit"),
     path("config/priorities/", config_views.PriorityMatrixView.as_view(), name="priority_matrix"),
+    # Tasks: planned work (preventative maintenance, capacity warnings, raised by hand) (incidents/task_views.py).
+    path("tasks/", task_views.TaskListView.as_view(), name="task_list"),
+    path("tasks/new/", task_views.TaskCreateView.as_view(), name="task_create"),
+    path("tasks/<int:pk>/", task_views.TaskDetailView.as_view(), name="task_detail"),
+    path("tasks/<int:pk>/edit/", task_views.TaskEditView.as_view(), name="task_edit"),
+    path("tasks/<int:pk>/assign/", task_views.TaskAssignView.as_view(), name="task_assign"),
+    path("tasks/<int:pk>/steps/<int:step>/", task_views.TaskStepView.as_view(), name="task_step"),
+    path("tasks/<int:pk>/<slug:action>/", task_views.TaskTransitionView.as_view(), name="task_transition"),
     path("<int:pk>/<slug:action>/", views.IncidentTransitionView.as_view(), name="transition"),
 ]

@@ -6,18 +6,20 @@ Views are thin: they read through `visible_to` and write through servicelevels.s
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
+from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
 from fits import access
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
-from servicelevels import services
+from servicelevels import figures, periods, services
 from servicelevels.durations import duration_words
 from servicelevels.forms import ITServiceForm, add_service_errors
 from servicelevels.models import Agreement, ITService, ServiceTarget
@@ -134,6 +136,9 @@ class ITServiceListView(ServiceLevelsMixin, ListView):
         return context
 
 
+RECENT_OUTAGES = 10
+
+
 class ITServiceDetailView(ServiceLevelsMixin, DetailView):
     """One service: what it is, who owns it, its CMDB service, the agreements and targets that cover it."""
 
@@ -175,8 +180,36 @@ class ITServiceDetailView(ServiceLevelsMixin, DetailView):
             ],
             history=field_history(service, self.request.user),
             may_change=access.can_manage_service_levels.test(user, service),
+            **self.availability(service),
         )
         return context
+
+    def availability(self, service: ITService) -> dict[str, Any]:
+        """This month's and this term's availability against the target, and the service's recent outages."""
+        from availability.models import Outage  # availability sits beside servicelevels: imported when used
+
+        today, now = timezone.localdate(), timezone.now()
+        month = periods.Period(
+            f"{today:%Y-%m}",
+            f"{today:%B %Y}",
+            today.replace(day=1),
+            today.replace(day=calendar.monthrange(today.year, today.month)[1]),
+            "custom",
+        )
+        term = periods.TermBook(service.school).current_term(today)
+        outages = []
+        if service.ci_id:
+            outages = list(
+                Outage.objects.visible_to(self.request.user)
+                .of_school(service.school_id)
+                .filter(ci_id=service.ci_id)
+                .select_related("incident", "cause")
+                .order_by("-started_at")[:RECENT_OUTAGES]
+            )
+        return {
+            "availability": [(period, figures.availability_of(service, period, now=now)) for period in (month, term)],
+            "outages": outages,
+        }
 
 
 class ITServiceCreateView(CreateFormView):

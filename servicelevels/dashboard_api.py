@@ -113,6 +113,9 @@ SCHOOL_SUMMARY = inline_serializer(
                 "support_minutes": serializers.IntegerField(),
                 "met": serializers.BooleanField(allow_null=True),
                 "light": serializers.CharField(),
+                "source": serializers.ChoiceField(
+                    choices=["monitoring", "tickets"], help_text="Measured by monitoring, or from P1 tickets."
+                ),
             },
             many=True,
         ),

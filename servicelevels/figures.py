@@ -15,9 +15,10 @@ Definitions (the help texts on the pages say the same):
 - mean time to resolve: wall-clock time from logging to resolution, averaged over the period's resolutions;
 - tickets per 100 devices: tickets logged in the period per 100 of the school's devices in the CMDB (live, in
   stock or in repair hardware: computers, peripherals, displays, printers, network devices; not cabling);
-- availability of a service: 100 % minus the downtime of its P1 (critical, whole-service) incidents, measured
-  within the service's hours of support, over its hours of support in the period (up to now). Until
-  monitoring arrives this is what the tickets say, not what a probe saw.
+- availability of a service: the share of its hours of support in the period (up to now) it was up. When
+  monitoring watches its CMDB service CI (the CI has a state or outages), from the outages monitoring saw
+  (availability.figures: unplanned ones, from when monitoring first saw it); otherwise 100 % minus the downtime
+  of its P1 (critical, whole-service) incidents. Each row says which: source "monitoring" or "tickets".
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ HELP = {
     "pct_reopened": "Resolutions of tickets that had been reopened on the way, of all resolutions.",
     "mean_resolve_minutes": "Wall-clock time from logging to resolution, averaged over the period's resolutions.",
     "tickets_per_100_devices": "Tickets logged in the period per 100 devices in the school's CMDB.",
-    "availability": "100 % minus the downtime of the service's P1 (whole-service) incidents, within its hours "
-    "of support, over its hours of support in the period so far. From the tickets until monitoring arrives.",
+    "availability": "Share of the service's hours of support in the period so far that it was up: from the outages "
+    "monitoring saw when it watches the service, else 100 % minus the downtime of its P1 (whole-service) incidents.",
     "satisfaction_mean": "Callers' ratings of resolved tickets, 1 (very poor) to 5 (excellent).",
     "breaches": "Response or resolution targets missed in the period (recorded when the clock passed them).",
 }
@@ -174,7 +175,7 @@ def school_summary(school: School, period: Period, *, now: datetime | None = Non
 
     services = list(
         ITService.objects.filter(school=school).values(
-            "pk", "name", "is_active", "availability_target", "hours", "term_time_only"
+            "pk", "name", "is_active", "availability_target", "hours", "term_time_only", "ci_id"
         )
     )
     names = {service["pk"]: service["name"] for service in services}
@@ -284,10 +285,24 @@ def service_availability(school: School, period: Period, *, now: datetime | None
     """Per active service: {service_id, name, target, availability, downtime_minutes, support_minutes, met, light}."""
     services = list(
         ITService.objects.filter(school=school, is_active=True).values(
-            "pk", "name", "is_active", "availability_target", "hours", "term_time_only"
+            "pk", "name", "is_active", "availability_target", "hours", "term_time_only", "ci_id"
         )
     )
     return _availability(school, period, services, now=now or timezone.now())
+
+
+def availability_of(service: ITService, period: Period, *, now: datetime | None = None) -> dict[str, Any]:
+    """One service's availability over `period`, as the dashboards show it (with its source), retired or not."""
+    row = {
+        "pk": service.pk,
+        "name": service.name,
+        "is_active": service.is_active,
+        "availability_target": service.availability_target,
+        "hours": service.hours,
+        "term_time_only": service.term_time_only,
+        "ci_id": service.ci_id,
+    }
+    return _availability(service.school, period, [row], now=now or timezone.now())[0]
 
 
 def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -333,13 +348,14 @@ def _availability(
             outages.setdefault(service_id, []).append((max(created_at, since), min(resolved_at or until, until)))
     base = business_calendar(school) if until > since else None  # its rows load once; the hours vary per service
     result = []
+    supports: dict[int, list[tuple[datetime, datetime]]] = {}
     for service in services:
         support_minutes = downtime_minutes = 0.0
         if base is not None:
             calendar = dataclasses.replace(
                 base, term_time_only=service["term_time_only"], hours=service["hours"], _days={}
             )
-            support = calendar.open_intervals(since.astimezone(UTC), until.astimezone(UTC))
+            support = supports[service["pk"]] = calendar.open_intervals(since.astimezone(UTC), until.astimezone(UTC))
             support_minutes = sum((end - start).total_seconds() for start, end in support) / 60
             down = _merge(outages.get(service["pk"], []))
             downtime_minutes = _overlap(support, [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in down]) / 60
@@ -355,9 +371,40 @@ def _availability(
                 "support_minutes": round(support_minutes),
                 "met": None if availability is None else availability >= target,
                 "light": "" if availability is None else light(availability, target),
+                "source": "tickets",
             }
         )
+    _from_monitoring(result, services, supports, until=until, now=now)
     return result
+
+
+def _from_monitoring(
+    rows: list[dict[str, Any]],
+    services: list[dict[str, Any]],
+    supports: dict[int, list[tuple[datetime, datetime]]],
+    *,
+    until: datetime,
+    now: datetime,
+) -> None:
+    """Replace the ticket figures of the services whose CMDB service CI monitoring watches (fixed queries)."""
+    from availability.figures import measure  # availability sits beside servicelevels: imported when used
+
+    hours = {s["pk"]: (s["ci_id"], supports[s["pk"]]) for s in services if s.get("ci_id") and s["pk"] in supports}
+    if not hours:
+        return
+    seen = measure(hours, until=until, now=now)
+    for row in rows:
+        found = seen.get(row["service_id"])
+        if found and found["monitored"]:
+            value, target = found["availability"], row["target"]
+            row.update(
+                availability=value,
+                downtime_minutes=found["downtime_minutes"],
+                support_minutes=found["measured_minutes"],
+                met=None if value is None else value >= target,
+                light="" if value is None else light(value, target),
+                source="monitoring",
+            )
 
 
 # =============================================================================

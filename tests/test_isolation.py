@@ -1062,6 +1062,9 @@ LIST_ROUTES: dict[str, ListRoute] = {
     # tests/servicelevels/test_dashboards.py.
     "servicelevels:dashboard": ListRoute(),
     "servicelevels:authority": ListRoute(),
+    # The availability report (availability/report_views.py): ?school=<slug> or the switcher picks the school (404
+    # for one the viewer cannot see), else all the viewer's; ICT users are refused (403). tests/availability/test_report.py.
+    "availability:report": ListRoute(),
     "api:service-level-dashboard-list": ListRoute(refuses=True),
     "api:service-level-authority-list": ListRoute(refuses=True),
 }

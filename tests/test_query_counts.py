@@ -457,6 +457,64 @@ class Rows:
             )  # fmt: skip
             levels.agreement_copy_built_in_targets(agreement=agreement, actor=admin)
 
+    def monitored_cis(self, n: int) -> None:
+        """Switches at highfield that monitoring watches (a state and an outage each, as the engine writes them),
+        under an email service supported around the clock."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from availability.models import CIState, Outage
+        from cmdb import services as cmdb
+        from servicelevels import services as levels
+
+        netmgr, school = self.cast["netmgr"], self.highfield
+        if getattr(self, "watched", None) is None:
+            self.watched = 0
+            email = cmdb.ci_create(school=school, actor=netmgr, kind="service", name="Email",
+                                   attributes={"purpose": "teaching"})  # fmt: skip
+            levels.it_service_create(school=school, actor=self.cast["admin"], name="Email", ci=email,
+                                     hours="around_the_clock")  # fmt: skip
+            self.email = email
+        now = timezone.now()
+        while self.watched < n:
+            i = self.watched
+            switch = cmdb.ci_create(school=school, actor=netmgr, kind="switch", name=f"SW-{i:02d}")
+            cmdb.relationship_add(source=self.email, target=switch, actor=netmgr)
+            CIState.objects.create(school=school, ci=switch, state="up", since=now - timedelta(days=30))
+            Outage.objects.create(school=school, ci=switch, started_at=now - timedelta(days=2, minutes=i + 1),
+                                  ended_at=now - timedelta(days=2))  # fmt: skip
+            self.watched += 1
+
+    def capacity(self, n: int) -> None:
+        """Servers at highfield with a measured disk (three days of history), a threshold of their own, and
+        every third one over its warning level: an open capacity alert with its task."""
+        from datetime import datetime, time, timedelta
+
+        from django.utils import timezone
+
+        from availability import capacity
+        from availability.models import Check, Metric, MetricRollup
+        from cmdb import services as cmdb
+
+        tech, school = self.cast["tech"], self.highfield
+        now, today = timezone.now(), timezone.localdate()
+        while (made := Metric.objects.count()) < n:
+            server = cmdb.ci_create(school=school, actor=tech, kind="server", name=f"SRV-{made:02d}")
+            check = Check.objects.create(school=school, ci=server, kind="snmp_storage", name="Storage")
+            used = 85 if made % 3 == 0 else 40 + made
+            reading = capacity.Reading(server.pk, check.pk, "disk", "disk:/srv", "Disk /srv", "B", used, 100)
+            [metric_id] = capacity.store(school_id=school.pk, readings=[reading], now=now)
+            MetricRollup.objects.bulk_create(
+                MetricRollup(school=school, metric_id=metric_id, period="day", samples=1, avg=used, min=used,
+                             max=used, percent_avg=used - d, percent_max=used - d,
+                             starts_at=timezone.make_aware(datetime.combine(today - timedelta(days=d), time.min)))
+                for d in (1, 2, 3)
+            )  # fmt: skip
+            capacity.threshold_save(actor=tech, school=school, kind="disk", ci=server, warning_percent=80,
+                                    critical_percent=95)  # fmt: skip
+            capacity.evaluate(metric_ids=[metric_id], now=now)
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "pk" not in route.kwarg_names:
             return {}
@@ -599,6 +657,11 @@ LISTS: dict[str, Target] = {
     "api:service-level-dashboard-list": Target("incidents", ("leader", "consultant", "admin"), budget=13),
     "servicelevels:authority": Target("schools", ("consultant", "admin"), budget=15, small=1),
     "api:service-level-authority-list": Target("schools", ("consultant", "admin"), budget=14, small=1),
+    # The availability report: services against their targets and monitored CIs worst first (one page of 50).
+    "availability:report": Target("monitored_cis", ("tech", "leader", "consultant", "admin"), budget=1, small=1),
+    # Capacity: series fullest first with their trend, forecast and open alert; the thresholds (a page each).
+    "availability:capacity": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "availability:threshold_list": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
@@ -609,6 +672,10 @@ LISTS: dict[str, Target] = {
 }
 
 NOT_LISTS: dict[str, str] = {
+    "availability:threshold_create": "one form (its CI choices are one query)",
+    "availability:threshold_update": "one threshold's form",
+    "availability:threshold_delete": "one threshold, asking before it goes",
+    "availability:capacity_metric": "one series (its 90 daily figures and latest 10 alerts: one query each)",
     "healthz": "liveness",
     "login": "the sign-in form",
     "logout": "signs out",
