@@ -40,6 +40,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -197,6 +198,7 @@ class _Evaluation:
     linked: set[int] | None = None  # of this batch's CIs, those with any relationship or cable (walks find more)
     dirty: dict[int, CIState] = field(default_factory=dict)  # written together by flush()
     pending: list[Outage] = field(default_factory=list)
+    started: datetime = field(default_factory=timezone.now)  # wall clock, for updated_at
     went_down: list[ConfigurationItem] = field(default_factory=list)  # down in their own right, newly
     recovered: set[int] = field(default_factory=set)
     touched: dict[int, tuple[ConfigurationItem, Outage]] = field(default_factory=dict)
@@ -340,15 +342,26 @@ class _Evaluation:
                 verdict.cause_id,
                 silenced_by,
             )
-            row.updated_at = timezone.now()
+            row.updated_at = self.started
             self.dirty[row.ci_id] = row
 
     def flush(self) -> None:
         """Write the states and new outages decided so far, in bulk."""
-        if self.dirty:
-            fields = ["state", "since", "reason", "cause", "silenced_by", "updated_at"]
-            CIState.objects.bulk_update(list(self.dirty.values()), fields, batch_size=500)
-            self.dirty.clear()
+        # Rows that changed alike (a first run: a thousand "1 check up.") are one UPDATE, not one each.
+        alike: dict[tuple, list[int]] = {}
+        for row in self.dirty.values():
+            values = (row.state, row.since, row.reason, row.cause_id, row.silenced_by, row.updated_at)
+            alike.setdefault(values, []).append(row.ci_id)
+        for (state, since, reason, cause_id, silenced_by, updated_at), ids in alike.items():
+            CIState.objects.filter(ci_id__in=ids).update(
+                state=state,
+                since=since,
+                reason=reason,
+                cause_id=cause_id,
+                silenced_by=silenced_by,
+                updated_at=updated_at,
+            )
+        self.dirty.clear()
         if self.pending:
             Outage.objects.bulk_create(self.pending, batch_size=500)
             self.pending.clear()
@@ -439,9 +452,11 @@ def _open_incident(run: _Evaluation, ci: ConfigurationItem, outage: Outage) -> N
     if locked.incident_id is not None or locked.ended_at is not None:
         outage.incident_id, outage.incident_updated_at = locked.incident_id, locked.incident_updated_at
         return
+    silenced = Outage.objects.filter(ci=ci, ended_at=run.now, planned=True).first()
     after = ""
-    if Outage.objects.filter(ci=ci, ended_at=run.now, planned=True).exists():
-        after = "It went down during a maintenance window or change, and is still down after it."
+    if silenced is not None:
+        began = _local(silenced.started_at)
+        after = f"It went down at {began}, silenced ({silenced.silenced_by}); still down after the window."
     rank = importance(ci, run.downstream(ci))
     incident = incident_log(
         school=run.school,
@@ -501,10 +516,13 @@ def _alert(run: _Evaluation) -> None:
 
 
 def _placed(run: _Evaluation, ci: ConfigurationItem, own: Verdict) -> Verdict:
-    """`own` in the network: a failing CI behind a failed device is unreachable, not down (policy 2)."""
+    """`own` in the network: a failing CI behind a failed device is unreachable, not down (policy 2).
+    A failed CI whose checks have no answer now (unknown) stays failed: nobody saw it recover."""
+    row = run.states[ci.pk]
+    if own.state == State.UNKNOWN and row.state in FAILED and row.reason:
+        return Verdict(row.state, row.reason, row.cause_id)
     if own.state != State.DOWN:
         return own
-    row = run.states[ci.pk]
     if row.state == State.DOWN and row.reason:
         return own  # down already in its own right: a later upstream failure converts it (_spread)
     if row.state == State.UNREACHABLE and row.cause_id and row.cause_id in run.failed_states([row.cause_id]):
@@ -613,15 +631,23 @@ def _start(school_id: int, now: datetime) -> _Evaluation:
 def evaluate(*, school_id: int, ci_ids: Collection[int], now: datetime) -> None:
     """Recompute the states of `ci_ids` (their checks just ran) and all that follows (module docstring)."""
     ci_ids = set(ci_ids)
-    if not ci_ids:
-        return
-    run = _start(school_id, now)
-    cis = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ci_ids, school_id=school_id)}
+    if ci_ids:
+        with transaction.atomic():  # the engine's batch transaction; a savepoint inside it
+            _evaluate(_start(school_id, now), ci_ids)
+
+
+def _load(run: _Evaluation, ci_ids: set[int]) -> dict[int, ConfigurationItem]:
+    """The batch's CIs (of this school only), their active checks, and their locked state rows."""
+    cis = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ci_ids, school_id=run.school.pk)}
+    run.checks = {pk: [] for pk in cis}
     for check in Check.objects.filter(ci_id__in=cis, status=Check.Status.ACTIVE).order_by("ci_id", "kind", "name"):
-        run.checks.setdefault(check.ci_id, []).append(check)
-    for pk in cis:
-        run.checks.setdefault(pk, [])
+        run.checks[check.ci_id].append(check)
     run.lock(cis)
+    return cis
+
+
+def _evaluate(run: _Evaluation, ci_ids: set[int]) -> None:
+    cis = _load(run, ci_ids)
     devices = [ci for ci in cis.values() if ci.kind != Kind.SERVICE]
     run.own = {ci.pk: ci_state(run.checks[ci.pk]) for ci in devices}
     if any(verdict.state == State.DOWN for verdict in run.own.values()):

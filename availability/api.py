@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -41,6 +41,18 @@ class MonitoringAccessMixin:
             raise Http404
 
 
+KIND_HELP = "The kind of check: " + ", ".join(f"{value} ({label})" for value, label in CheckKind.choices) + "."
+
+
+@extend_schema_field({"type": "string", "description": KIND_HELP})
+class CheckKindField(serializers.ChoiceField):
+    """The kind of check, described in words in the schema: an enum named "kind" there would collide with the
+    other processes' "kind" enums (the lead may add CheckKindEnum to SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=CheckKind.choices, **kwargs)
+
+
 class CIBriefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="__str__", read_only=True)
 
@@ -58,6 +70,7 @@ class CheckSerializer(BriefSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:availability-check-detail")
     school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     ci = CIBriefSerializer(read_only=True)
+    kind = CheckKindField(read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     snmp_credential = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
@@ -75,7 +88,7 @@ class CheckInputSerializer(ScopedInputSerializer):
     """A check's settings; `ci` only when adding one (a check stays on its CI)."""
 
     ci = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all(), required=False)
-    kind = serializers.ChoiceField(choices=CheckKind.choices)
+    kind = CheckKindField()
     name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     target = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
     port = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -210,6 +223,8 @@ class OutageSerializer(serializers.ModelSerializer):
     ci = CIBriefSerializer(read_only=True)
     cause = CIBriefSerializer(read_only=True)
     incident = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    # Plain text in the schema: an enum here would collide with the checks' "kind" (fits/settings.py names enums).
+    kind = serializers.CharField(read_only=True, help_text="down, or unreachable (behind a failed device)")
 
     class Meta:
         model = Outage
@@ -228,11 +243,9 @@ class OutageViewSet(MonitoringAccessMixin, ScopedReadOnlyViewSet):
     def get_queryset(self):
         from django.db.models import F
 
-        return (
-            super()
-            .get_queryset()
-            .select_related("ci", "cause", "incident", "school")
-            .order_by(F("ended_at").desc(nulls_first=True), "-started_at", "-pk")
+        queryset = super().get_queryset()
+        return queryset.select_related("ci", "cause", "incident", "school").order_by(
+            F("ended_at").desc(nulls_first=True), "-started_at", "-pk"
         )
 
 
@@ -266,9 +279,12 @@ def _moment(value: str | None, default: datetime, *, name: str) -> datetime:
     """An ISO date or date-time from the query (a date means its midnight, local time)."""
     if not value:
         return default
-    moment = parse_datetime(value)
+    try:
+        moment = parse_datetime(value)
+        day = parse_date(value) if moment is None else None
+    except ValueError:  # well formed, but no such day (2026-13-01)
+        moment = day = None
     if moment is None:
-        day = parse_date(value)
         if day is None:
             raise serializers.ValidationError({name: f"{value!r} is not a date (2026-09-01) or a date-time."})
         moment = datetime.combine(day, datetime.min.time())  # naive: made aware below, in local time

@@ -213,10 +213,13 @@ class Calendars:
     """The schools' calendars, loaded once per school (three queries each) and bent to each service's hours."""
 
     def __init__(self, schools: Iterable[School] = ()) -> None:
-        self._schools = {school.pk: school for school in schools}
+        self._given = schools  # read when a calendar is first needed: a lazy queryset costs nothing otherwise
+        self._schools: dict[int, School] | None = None
         self._base: dict[int, SchoolCalendar] = {}
 
     def get(self, school_id: int, *, hours: str, term_time_only: bool) -> SchoolCalendar:
+        if self._schools is None:
+            self._schools = {school.pk: school for school in self._given}
         if school_id not in self._base:
             school = self._schools.get(school_id) or School.objects.select_related("authority").get(pk=school_id)
             self._base[school_id] = business_calendar(school)
@@ -332,17 +335,24 @@ def _empty() -> dict[str, Any]:
 
 
 def services_availability(
-    services: Iterable[Any], since: datetime, until: datetime, *, now: datetime | None = None
+    services: Iterable[Any],
+    since: datetime,
+    until: datetime,
+    *,
+    now: datetime | None = None,
+    schools: Iterable[School] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Per ITService (pk): the figures of its CMDB service CI within its hours of support, with target, met,
     light and hours (words). A service with no service CI, or one monitoring never saw, has availability None
-    and monitored False. One calendar per school, whatever the number of services.
+    and monitored False. One calendar per school, whatever the number of services (`schools`, optional, saves
+    loading them).
     """
     services = list(services)
     now = now or timezone.now()
     end = min(until, now)
-    school_ids = {service.school_id for service in services if service.ci_id}
-    calendars = Calendars(School.objects.select_related("authority").filter(pk__in=school_ids) if school_ids else ())
+    if schools is None:
+        schools = School.objects.select_related("authority").filter(pk__in={s.school_id for s in services})
+    calendars = Calendars(schools)
     hours = {}
     for service in services:
         if service.ci_id:

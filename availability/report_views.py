@@ -107,7 +107,7 @@ class AvailabilityReportView(LoginRequiredMixin, TemplateView):
             .order_by("school__name", "name")
             if service.school_id in names  # a school where the person is only an ICT user is not reported
         ]
-        service_figures = figures.services_availability(services, since, until, now=now)
+        service_figures = figures.services_availability(services, since, until, now=now, schools=schools)
         states = [
             state
             for state in CIState.objects.visible_to(user)

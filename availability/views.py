@@ -322,11 +322,9 @@ class OutageListView(MonitoringAccessMixin, ScopedViewMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("ci", "cause", "incident", "school")
-            .order_by(F("ended_at").desc(nulls_first=True), "-started_at", "-pk")
+        queryset = super().get_queryset()
+        return queryset.select_related("ci", "cause", "incident", "school").order_by(
+            F("ended_at").desc(nulls_first=True), "-started_at", "-pk"
         )
 
     def get_context_data(self, **kwargs):
@@ -351,10 +349,9 @@ class ProposalListView(MonitoringAccessMixin, ScopedViewMixin, ListView):
     paginate_by = 100
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .filter(status=Check.Status.PROPOSED)
+            queryset.filter(status=Check.Status.PROPOSED)
             .select_related("ci", "school")
             .order_by("ci__name", "ci_id", "kind", "port", "pk")
         )

@@ -120,7 +120,7 @@ class TaskFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ("status", "origin", "assignee_id", "ci")
+        fields = ("status", "origin", "assignee_id")
 
     def filter_open(self, queryset, name, value):
         return queryset.filter(status__in=OPEN_TASK_STATUSES) if value else queryset

@@ -38,6 +38,7 @@ from cmdb.models import LifecycleStatus
 from fits.models import School
 from incidents.models import OPEN_STATUSES, Incident, Priority, TicketKind
 from servicelevels.calendars import LONDON, business_calendar
+from servicelevels.clock import subtract_intervals, total
 from servicelevels.models import ClockEvent, DailyFigures, ITService
 from servicelevels.periods import Period
 from servicelevels.rollups import COUNTS
@@ -305,30 +306,6 @@ def availability_of(service: ITService, period: Period, *, now: datetime | None 
     return _availability(service.school, period, [row], now=now or timezone.now())[0]
 
 
-def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _overlap(a: list[tuple[datetime, datetime]], b: list[tuple[datetime, datetime]]) -> float:
-    """Seconds two sorted, non-overlapping lists of spans share."""
-    total, i, j = 0.0, 0, 0
-    while i < len(a) and j < len(b):
-        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if end > start:
-            total += (end - start).total_seconds()
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return total
-
-
 def _availability(
     school: School, period: Period, services: list[dict[str, Any]], *, now: datetime
 ) -> list[dict[str, Any]]:
@@ -357,8 +334,8 @@ def _availability(
             )
             support = supports[service["pk"]] = calendar.open_intervals(since.astimezone(UTC), until.astimezone(UTC))
             support_minutes = sum((end - start).total_seconds() for start, end in support) / 60
-            down = _merge(outages.get(service["pk"], []))
-            downtime_minutes = _overlap(support, [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in down]) / 60
+            down = [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in outages.get(service["pk"], [])]
+            downtime_minutes = (total(support) - total(subtract_intervals(support, down))).total_seconds() / 60
         availability = round(100.0 * (1 - downtime_minutes / support_minutes), 2) if support_minutes else None
         target = float(service["availability_target"] or Decimal("0"))
         result.append(

@@ -121,6 +121,8 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(mail_world(schools))
     cmdb.update(requests_world(schools, cast))
     cmdb.update(portal_world(schools, cast, incidents, cmdb))
+    cmdb.update(tasks_world(schools, cast))
+    cmdb.update(capacity_world(schools, cast))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
     articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
     return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
@@ -427,6 +429,36 @@ def problems_world(schools: dict[str, School], cast: dict[str, User], incidents:
     return records
 
 
+METRIC, THRESHOLD = "availability.Metric", "availability.CapacityThreshold"
+
+
+def capacity_world(schools: dict[str, School], cast: dict[str, User]):
+    """At each school (support staff's, named with the [cmdb:slug] marker): a server whose disk is over its
+    warning level (an open capacity alert and its task), with a threshold of its own and a spare one to remove."""
+    from django.utils import timezone
+
+    from availability import capacity
+    from availability.models import Check
+    from cmdb.services import ci_create
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {METRIC: {}, THRESHOLD: {}, f"{THRESHOLD}:spare": {}}
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        server = ci_create(school=school, actor=tech, kind="server", name=f"Server {mark}")
+        check = Check.objects.create(school=school, ci=server, kind="snmp_storage", name=f"Storage {mark}")
+        reading = capacity.Reading(server.pk, check.pk, "disk", "disk:/srv", f"Disk {mark}", "B", 85, 100)
+        [metric_id] = capacity.store(school_id=school.pk, readings=[reading], now=timezone.now())
+        capacity.evaluate(metric_ids=[metric_id], now=timezone.now())
+        records[METRIC][slug] = check.metrics.get(pk=metric_id)
+        save = capacity.threshold_save
+        records[THRESHOLD][slug] = save(actor=tech, school=school, kind="disk", ci=server, warning_percent=80,
+                                        critical_percent=95)  # fmt: skip
+        records[f"{THRESHOLD}:spare"][slug] = save(actor=tech, school=school, kind="memory", warning_percent=85,
+                                                   critical_percent=95)  # fmt: skip
+    return records
+
+
 RFC = "changes.RequestForChange"
 RELEASE, LIBRARY_ITEM, MEDIA_LOAN = "releases.Release", "releases.SoftwareLibraryItem", "releases.MediaLoan"
 
@@ -450,6 +482,34 @@ def releases_world(schools: dict[str, School], cast: dict[str, User]):
         releases.wave_add(release=release, actor=tech, name=f"Wave {mark}", cis=[pc])
         records[RELEASE][slug] = release
     return records
+
+
+# Tasks (planned work) and preventative maintenance: support staff's, like the CMDB (named with [cmdb:slug]).
+PLANNED_TASK, SCHEDULE = "incidents.Task", "availability.MaintenanceSchedule"
+
+
+def tasks_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: an open task with a checklist, a weekly maintenance schedule, and a spare one to delete."""
+    from datetime import date
+
+    from availability.maintenance import schedule_save
+    from incidents.task_services import task_raise
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {PLANNED_TASK: {}, SCHEDULE: {}, f"{SCHEDULE}:spare": {}}
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        records[PLANNED_TASK][slug] = task_raise(school=school, actor=tech, title=f"Task {mark}",
+                                                 steps=[f"Step {mark}"], due_on=date(2026, 12, 1))  # fmt: skip
+        for key, title in ((SCHEDULE, "Check logs"), (f"{SCHEDULE}:spare", "Spare")):
+            records[key][slug] = schedule_save(actor=tech, school=school, title=f"{title} {mark}", ci_kind="server",
+                                               recurrence="weekly", starts_on=date(2026, 12, 7))  # fmt: skip
+    return records
+
+
+def first_step(task: Any) -> int:
+    """The id of a task's first checklist line (1 for the classification test's stand-in record)."""
+    return task.steps.first().pk if hasattr(task, "steps") else 1
 
 
 def changes_world(schools: dict[str, School], cast: dict[str, User]):
@@ -543,7 +603,8 @@ class Sees:
             return self.notifications
         if model.startswith(SAVED_FILTER):
             return self.saved_filters
-        if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON)):  # support staff's
+        if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK,
+                             "availability.")):  # support staff's  # fmt: skip
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -757,6 +818,10 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "changes:schedule": RecordRoute(RFC, method="post"),
     "changes:review": RecordRoute(RFC, method="post", data={"outcome": "successful", "notes": "Fine"}),
     "changes:transition": RecordRoute(RFC, lambda r: {"pk": r.pk, "action": "submit"}, method="post"),
+    # Capacity (availability/capacity_views.py): support staff read it; technicians change the thresholds.
+    "availability:capacity_metric": RecordRoute(METRIC),
+    "availability:threshold_update": RecordRoute(THRESHOLD),
+    "availability:threshold_delete": RecordRoute(f"{THRESHOLD}:spare", method="post"),
     "releases:detail": RecordRoute(RELEASE),
     "releases:edit": RecordRoute(RELEASE),
     "releases:transition": RecordRoute(RELEASE, lambda r: {"pk": r.pk, "action": "build"}, method="post"),
@@ -925,6 +990,23 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:service-level-subscription-detail": RecordRoute(SUBSCRIPTION),
     "api:service-level-calendar-detail": RecordRoute(CALENDAR),
     "api:service-level-calendar-days": RecordRoute(CALENDAR),
+    # Tasks (incidents/task_views.py, task_api.py) and preventative maintenance (availability/maintenance_views.py)
+    "incidents:task_detail": RecordRoute(PLANNED_TASK),
+    "incidents:task_edit": RecordRoute(PLANNED_TASK, readers_sent_back=True),
+    "incidents:task_assign": RecordRoute(PLANNED_TASK, method="post", data={"assignee": "", "group": ""}),
+    "incidents:task_step": RecordRoute(PLANNED_TASK, lambda r: {"pk": r.pk, "step": first_step(r)}, method="post",
+                                       data={"done": "on"}),
+    "incidents:task_transition": RecordRoute(PLANNED_TASK, lambda r: {"pk": r.pk, "action": "start"},
+                                             method="post"),
+    "api:task-detail": RecordRoute(PLANNED_TASK),
+    "api:task-complete": RecordRoute(PLANNED_TASK, method="post", data={"outcome": ""}),
+    "api:task-step": RecordRoute(PLANNED_TASK, method="post", data={"step": 0}),
+    "api:task-transition": RecordRoute(PLANNED_TASK, method="post", data={"action": "start"}),
+    "availability:maintenance_detail": RecordRoute(SCHEDULE),
+    "availability:maintenance_edit": RecordRoute(SCHEDULE, readers_sent_back=True),
+    "availability:maintenance_pause": RecordRoute(SCHEDULE, method="post"),
+    "availability:maintenance_resume": RecordRoute(SCHEDULE, method="post"),
+    "availability:maintenance_delete": RecordRoute(f"{SCHEDULE}:spare", method="post"),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -954,6 +1036,9 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:category-list": ListRoute(shows=CATEGORY),
     "changes:list": ListRoute(shows=RFC, cmdb=True),
     "changes:create": ListRoute(cmdb=True),
+    "availability:capacity": ListRoute(shows=METRIC, cmdb=True),
+    "availability:threshold_list": ListRoute(shows=THRESHOLD, cmdb=True),
+    "availability:threshold_create": ListRoute(cmdb=True),
     "releases:list": ListRoute(shows=RELEASE, cmdb=True),
     "releases:create": ListRoute(cmdb=True),
     "releases:library": ListRoute(shows=LIBRARY_ITEM, cmdb=True),
@@ -1065,6 +1150,12 @@ LIST_ROUTES: dict[str, ListRoute] = {
     # The availability report (availability/report_views.py): ?school=<slug> or the switcher picks the school (404
     # for one the viewer cannot see), else all the viewer's; ICT users are refused (403). tests/availability/test_report.py.
     "availability:report": ListRoute(),
+    # Tasks and preventative maintenance: support staff's (404 for anyone else, like the CMDB).
+    "incidents:task_list": ListRoute(shows=PLANNED_TASK, cmdb=True),
+    "incidents:task_create": ListRoute(cmdb=True),
+    "api:task-list": ListRoute(shows=PLANNED_TASK, cmdb=True),
+    "availability:maintenance_list": ListRoute(shows=SCHEDULE, cmdb=True),
+    "availability:maintenance_create": ListRoute(cmdb=True),
     "api:service-level-dashboard-list": ListRoute(refuses=True),
     "api:service-level-authority-list": ListRoute(refuses=True),
 }
@@ -1310,7 +1401,9 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     content = body(response)
     if model == INCIDENT:
         return f"[secret:{key}]" in content
-    if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON)):
+    if model.startswith(
+        ("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK, "availability.")
+    ):
         return cmdb_of(key) in content
     if model == ARTICLE:
         return world.articles[key].title in content

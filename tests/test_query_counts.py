@@ -658,10 +658,10 @@ LISTS: dict[str, Target] = {
     "servicelevels:authority": Target("schools", ("consultant", "admin"), budget=15, small=1),
     "api:service-level-authority-list": Target("schools", ("consultant", "admin"), budget=14, small=1),
     # The availability report: services against their targets and monitored CIs worst first (one page of 50).
-    "availability:report": Target("monitored_cis", ("tech", "leader", "consultant", "admin"), budget=1, small=1),
+    "availability:report": Target("monitored_cis", ("tech", "leader", "consultant", "admin"), budget=29, small=1),
     # Capacity: series fullest first with their trend, forecast and open alert; the thresholds (a page each).
-    "availability:capacity": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "availability:threshold_list": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "availability:capacity": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=16, small=1),
+    "availability:threshold_list": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=10, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),

@@ -228,7 +228,9 @@ def test_a_batch_takes_a_fixed_number_of_queries(highfield, tech, listener, clos
     assert batch_queries(2, 0) == batch_queries(10, 100)
 
 
-def test_the_beat_task_sends_each_batch_to_its_queue_after_commit(server_ci, listener, django_capture_on_commit_callbacks):
+def test_the_beat_task_sends_each_batch_to_its_queue_after_commit(
+    server_ci, listener, django_capture_on_commit_callbacks
+):
     check = tcp_check(server_ci, listener.port, now=None)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

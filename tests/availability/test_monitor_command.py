@@ -68,14 +68,14 @@ def test_all_runs_every_active_check_of_one_school(highfield, riverside, tech, t
     assert text.splitlines()[-1] == "1 check: 1 up"
 
 
-def test_an_unknown_school_is_an_error():
+def test_an_unknown_school_is_an_error(db):
     with pytest.raises(CommandError, match="No school with the slug 'nowhere'"):
         monitor("--once", "--school", "nowhere")
 
 
-def test_help_explains_the_options():
-    out = StringIO()
+def test_help_explains_the_options(capsys):
     with pytest.raises(SystemExit):
-        call_command("monitor", "--help", stdout=out)
-    text = out.getvalue()
+        call_command("monitor", "--help")
+    text = capsys.readouterr().out
     assert "--once" in text and "--school SLUG" in text and "--all" in text
+    assert "every active check runs" in text

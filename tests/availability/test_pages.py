@@ -71,7 +71,7 @@ def test_the_overview_puts_down_and_unreachable_first_with_the_incident_and_the_
     response = client_for(tech).get("/availability/")
     html = page(response)
     assert response.status_code == 200
-    problems = html[html.index('id="problems"'):html.index('id="open-outages"')]
+    problems = html[html.index('id="problems"') : html.index('id="open-outages"')]
     assert problems.index("Core switch") < problems.index("PC 12")
     assert monitored["incident"].reference in problems
     assert "Behind <a" in problems and "FS01" not in problems
@@ -98,7 +98,9 @@ def test_monitoring_is_for_support_staff(monitored, staff, outsider, client_for)
     assert client_for(outsider).get(f"/availability/checks/{monitored['tcp'].pk}/").status_code == 404
 
 
-def test_the_checks_list_filters_and_keeps_its_queries_fixed(monitored, tech, client_for, django_assert_max_num_queries):
+def test_the_checks_list_filters_and_keeps_its_queries_fixed(
+    monitored, tech, client_for, django_assert_max_num_queries
+):
     client = client_for(tech)
     html = page(client.get("/availability/checks/?state=down"))
     assert "Core switch" in html and "FS01" not in html
@@ -157,7 +159,7 @@ def test_editing_pausing_resuming_and_removing_a_check(monitored, tech, staff, l
 
 def test_outages_open_first_with_duration_and_incident(monitored, tech, client_for):
     html = page(client_for(tech).get("/availability/outages/"))
-    table = html[html.index('id="outages"'):]
+    table = html[html.index('id="outages"') :]
     assert table.index("Core switch") < table.index("FS01")
     assert "Still open" in table and "35 min" in table and monitored["incident"].reference in table
 
@@ -168,7 +170,9 @@ def test_proposals_accept_dismiss_and_accept_all(highfield, tech, client_for):
     client = client_for(tech)
     html = page(client.get("/availability/proposals/"))
     assert "Edge switch" in html and "Switch on all 3" in html
-    ping, uptime, interfaces = (Check.objects.get(ci=switch, kind=k) for k in ("ping", "snmp_uptime", "snmp_interfaces"))
+    ping, uptime, interfaces = (
+        Check.objects.get(ci=switch, kind=k) for k in ("ping", "snmp_uptime", "snmp_interfaces")
+    )
     client.post(f"/availability/proposals/{ping.pk}/accept/")
     client.post(f"/availability/proposals/{uptime.pk}/dismiss/")
     assert dict(Check.objects.values_list("kind", "status")) == {"ping": "active", "snmp_interfaces": "proposed"}
@@ -214,7 +218,7 @@ def test_credential_secrets_are_never_shown_back(highfield, netmgr, client_for):
 def test_the_ci_page_has_a_monitoring_tab_and_no_monitoring_records_in_the_records_tab(monitored, tech, client_for):
     client, switch = client_for(tech), monitored["switch"]
     html = page(client.get(f"{switch.get_absolute_url()}?tab=monitoring"))
-    tab = html[html.index('id="ci-monitoring"'):]
+    tab = html[html.index('id="ci-monitoring"') :]
     assert "Down" in tab and "Ping" in tab and "Availability this month" in tab
     assert f"/availability/checks/new/?ci={switch.pk}" in tab
     overview = page(client.get(switch.get_absolute_url()))

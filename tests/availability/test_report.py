@@ -134,6 +134,9 @@ def test_the_ci_table_costs_the_same_queries_whatever_its_length(highfield, tech
     assert len(many) == len(few)
     assert response.context["page_obj"].paginator.count == 60
     assert len(response.context["ci_rows"]) == 50
+    second = client.get(URL, {**period_query(), "page": 2})
+    assert len(second.context["ci_rows"]) == 10
+    assert 'rel="prev"' in second.content.decode()
 
 
 def test_the_service_page_shows_availability_against_target_and_recent_outages(network, tech, client_for):
