@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db import transaction
 from django.db.models import Q
@@ -185,17 +186,15 @@ def importance(ci: ConfigurationItem, walk: topology.Impact | None = None) -> Im
 class _Evaluation:
     """What one call of evaluate knows and has done: the locked state rows, walks, silences, changes."""
 
-    school: School
+    school_id: int
     now: datetime
-    alerts_enabled: bool
-    system: User
     own: dict[int, Verdict] = field(default_factory=dict)  # this batch's CIs, from their checks
     checks: dict[int, list[Check]] = field(default_factory=dict)
     states: dict[int, CIState] = field(default_factory=dict)
     outages: dict[int, Outage | None] = field(default_factory=dict)
     changed: set[int] = field(default_factory=set)
     settled: set[int] = field(default_factory=set)
-    linked: set[int] | None = None  # of this batch's CIs, those with any relationship or cable (walks find more)
+    batch: set[int] = field(default_factory=set)
     dirty: dict[int, CIState] = field(default_factory=dict)  # written together by flush()
     pending: list[Outage] = field(default_factory=list)
     started: datetime = field(default_factory=timezone.now)  # wall clock, for updated_at
@@ -208,7 +207,20 @@ class _Evaluation:
     _silences: list[tuple[str, set[int]]] | None = None
     _window: list[MaintenanceWindow] | None = None
 
-    # --- Reading ------------------------------------------------------------------
+    # --- Reading (what only some evaluations need is read when first needed) --------
+
+    @cached_property
+    def school(self) -> School:
+        return School.objects.get(pk=self.school_id)
+
+    @cached_property
+    def system(self) -> User:
+        return User.objects.system_account()
+
+    @cached_property
+    def alerts_enabled(self) -> bool:
+        settings = MonitoringSettings.objects.filter(school_id=self.school_id).values_list("alerts_enabled", flat=True)
+        return next(iter(settings), True)
 
     def upstream(self, ci: ConfigurationItem) -> topology.Impact:
         if ci.pk not in self._upstream:
@@ -220,16 +232,17 @@ class _Evaluation:
             self._downstream[ci.pk] = topology.impact(ci) if self._may_link(ci) else topology.Impact(root=ci)
         return self._downstream[ci.pk]
 
-    def note_links(self, ci_ids: Collection[int]) -> None:
+    @cached_property
+    def linked(self) -> set[int]:
         """Which of the batch's CIs have a relationship or a cabled port at all: the others need no walk
         (a first run over a thousand unlinked devices costs two queries here, not two per device)."""
-        related = Relationship.objects.filter(Q(source_id__in=ci_ids) | Q(target_id__in=ci_ids))
-        self.linked = {pk for pair in related.values_list("source_id", "target_id") for pk in pair}
-        cabled = Port.objects.filter(ci_id__in=ci_ids, connected_endpoint__isnull=False)
-        self.linked |= set(cabled.values_list("ci_id", flat=True))
+        related = Relationship.objects.filter(Q(source_id__in=self.batch) | Q(target_id__in=self.batch))
+        linked = {pk for pair in related.values_list("source_id", "target_id") for pk in pair}
+        cabled = Port.objects.filter(ci_id__in=self.batch, connected_endpoint__isnull=False)
+        return linked | set(cabled.values_list("ci_id", flat=True))
 
     def _may_link(self, ci: ConfigurationItem) -> bool:
-        return self.linked is None or ci.pk not in self.own or ci.pk in self.linked
+        return ci.pk not in self.batch or ci.pk in self.linked
 
     def lock(self, ci_ids: Iterable[int]) -> None:
         """Lock (making when missing) the state rows and open outages of `ci_ids`, in one order."""
@@ -237,7 +250,7 @@ class _Evaluation:
         if not wanted:
             return
         CIState.objects.bulk_create(
-            [CIState(ci_id=pk, school_id=self.school.pk, state=State.UNKNOWN, since=self.now) for pk in wanted],
+            [CIState(ci_id=pk, school_id=self.school_id, state=State.UNKNOWN, since=self.now) for pk in wanted],
             ignore_conflicts=True,
         )
         for row in CIState.objects.select_for_update().filter(ci_id__in=wanted).order_by("ci_id"):
@@ -281,7 +294,7 @@ class _Evaluation:
             local = timezone.localtime(self.now)
             self._window = [
                 w
-                for w in MaintenanceWindow.objects.of_school(self.school.pk).filter(weekday=local.weekday())
+                for w in MaintenanceWindow.objects.of_school(self.school_id).filter(weekday=local.weekday())
                 if w.opens <= local.time() < w.closes
             ]
         if self._window:
@@ -299,7 +312,7 @@ class _Evaluation:
             at_work = Q(status=ChangeStatus.IN_PROGRESS) | Q(
                 status__in=(ChangeStatus.APPROVED, ChangeStatus.SCHEDULED), planned_start__lte=now, planned_end__gt=now
             )
-            rows = RequestForChange.objects.filter(school_id=self.school.pk).filter(at_work)
+            rows = RequestForChange.objects.filter(school_id=self.school_id).filter(at_work)
             found: dict[str, set[int]] = {}
             for reference, status, ci_id in rows.values_list("reference", "status", "cis").order_by("pk"):
                 found.setdefault(f"{reference} {ChangeStatus(status).label.lower()}", set()).add(ci_id)
@@ -602,7 +615,7 @@ def _refresh_services(run: _Evaluation, batch_services: set[int]) -> None:
     if not run.changed and not batch_services:
         return
     services = ConfigurationItem.objects.filter(
-        school_id=run.school.pk, kind=Kind.SERVICE, status=LifecycleStatus.LIVE
+        school_id=run.school_id, kind=Kind.SERVICE, status=LifecycleStatus.LIVE
     ).order_by("pk")
     for service in services:
         deps = {a.ci.pk for a in run.upstream(service).items}
@@ -617,29 +630,18 @@ def _refresh_services(run: _Evaluation, batch_services: set[int]) -> None:
 # =============================================================================
 
 
-def _start(school_id: int, now: datetime) -> _Evaluation:
-    school = School.objects.get(pk=school_id)
-    settings = MonitoringSettings.objects.filter(school_id=school_id).first()
-    return _Evaluation(
-        school=school,
-        now=now,
-        alerts_enabled=settings.alerts_enabled if settings else True,
-        system=User.objects.system_account(),
-    )
-
-
 def evaluate(*, school_id: int, ci_ids: Collection[int], now: datetime) -> None:
     """Recompute the states of `ci_ids` (their checks just ran) and all that follows (module docstring)."""
     ci_ids = set(ci_ids)
     if ci_ids:
         with transaction.atomic():  # the engine's batch transaction; a savepoint inside it
-            _evaluate(_start(school_id, now), ci_ids)
+            _evaluate(_Evaluation(school_id=school_id, now=now), ci_ids)
 
 
 def _load(run: _Evaluation, ci_ids: set[int]) -> dict[int, ConfigurationItem]:
     """The batch's CIs (of this school only), their active checks, and their locked state rows."""
-    cis = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ci_ids, school_id=run.school.pk)}
-    run.checks = {pk: [] for pk in cis}
+    cis = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ci_ids, school_id=run.school_id)}
+    run.batch, run.checks = set(cis), {pk: [] for pk in cis}
     for check in Check.objects.filter(ci_id__in=cis, status=Check.Status.ACTIVE).order_by("ci_id", "kind", "name"):
         run.checks[check.ci_id].append(check)
     run.lock(cis)
@@ -650,8 +652,6 @@ def _evaluate(run: _Evaluation, ci_ids: set[int]) -> None:
     cis = _load(run, ci_ids)
     devices = [ci for ci in cis.values() if ci.kind != Kind.SERVICE]
     run.own = {ci.pk: ci_state(run.checks[ci.pk]) for ci in devices}
-    if any(verdict.state == State.DOWN for verdict in run.own.values()):
-        run.note_links(list(cis))
     for ci in devices:
         was = run.states[ci.pk].state
         verdict = _placed(run, ci, run.own[ci.pk])

@@ -22,16 +22,12 @@ from django.views.generic import DetailView, FormView, ListView
 from availability import capacity
 from availability.capacity_forms import CapacityFilterForm, ThresholdForm
 from availability.models import CapacityAlert, CapacityThreshold, Metric, MetricRollup, Period
-from availability.views import MonitoringAccessMixin
+from availability.views import MonitoringAccessMixin, _may_manage, _report  # the monitoring pages' own
 from fits import access
 from fits.views import ScopedViewMixin, ServiceErrorMixin
 
 HISTORY_DAYS = 90  # the metric page's chart
 ALERTS_SHOWN = 10
-
-
-def _may_manage(request) -> bool:
-    return access.here_or_anywhere(access.can_manage_monitoring).test(request.user, getattr(request, "school", None))
 
 
 def _annotate(metrics: list[Metric], user, now: datetime) -> None:
@@ -81,13 +77,8 @@ class CapacityView(MetricViewMixin, ListView):
     paginate_by = 25
 
     def get_queryset(self):
-        queryset = (
-            super()
-            .get_queryset()
-            .filter(capacity__isnull=False, last_percent__isnull=False)
-            .select_related("ci", "school")
-            .order_by("-last_percent", "pk")
-        )
+        queryset = super().get_queryset().filter(capacity__isnull=False, last_percent__isnull=False)
+        queryset = queryset.select_related("ci", "school").order_by("-last_percent", "pk")
         self.filter_form = CapacityFilterForm(self.request.GET or None, user=self.request.user)
         if self.filter_form.is_bound and not self.filter_form.is_valid():
             return queryset.none()  # a school the viewer cannot see: nothing, as if it had no series
@@ -220,17 +211,6 @@ class ThresholdListView(ThresholdViewMixin, ListView):
         ]
         context.update(defaults=defaults, can_manage=_may_manage(self.request))
         return context
-
-
-def _report(form, error: Exception) -> None:
-    """A service's refusal shown on the form: on its field when it names one."""
-    if isinstance(error, PermissionDenied):
-        form.add_error(None, str(error) or "You cannot change this.")
-    elif hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 THRESHOLD_FIELDS = ("kind", "ci", "warning_percent", "critical_percent", "forecast_days")

@@ -30,6 +30,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import alerts, capacity, probes, runner
+from .bulk import bulk_set
 from .models import Check, CheckKind, CheckResult, MonitoringSettings, PollRun, State
 
 DEFAULT_QUEUE = "monitoring"
@@ -40,6 +41,17 @@ LEASE_MARGIN = timedelta(minutes=2)
 # poller coming back after a day should not work through a day of stale batches.
 STALE_AFTER = timedelta(minutes=15)
 RESULT_STATES = (State.UP, State.DOWN, State.DEGRADED, State.UNKNOWN)
+# What a batch writes back to its checks (availability.bulk: one UPDATE per 500 checks).
+CHECK_STATE_FIELDS = (
+    "state",
+    "state_since",
+    "consecutive_failures",
+    "last_checked_at",
+    "last_latency_ms",
+    "last_message",
+    "leased_until",
+    "updated_at",
+)
 
 
 def monitoring_queue() -> str:
@@ -205,20 +217,7 @@ def _record(run, checks, found, *, now, worker, started) -> PollRun:
         current = _current_states([check.pk for check, _ in pairs])
         for (check, _result), row in zip(pairs, results, strict=True):
             damp(check, row, current.get(check.pk), threshold=check.failures_before_down or threshold)
-        Check.objects.bulk_update(
-            [check for check, _ in pairs],
-            [
-                "state",
-                "state_since",
-                "consecutive_failures",
-                "last_checked_at",
-                "last_latency_ms",
-                "last_message",
-                "leased_until",
-                "updated_at",
-            ],
-            batch_size=1000,
-        )
+        bulk_set(Check, [check for check, _ in pairs], CHECK_STATE_FIELDS)
         readings = [reading for check, result in pairs for reading in capacity.readings_from(check, result)]
         if readings:
             metric_ids = capacity.store(school_id=run.school_id, readings=readings, now=clock)

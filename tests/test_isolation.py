@@ -123,6 +123,7 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(portal_world(schools, cast, incidents, cmdb))
     cmdb.update(tasks_world(schools, cast))
     cmdb.update(capacity_world(schools, cast))
+    cmdb.update(availability_world(schools, cast))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
     articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
     return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
@@ -456,6 +457,55 @@ def capacity_world(schools: dict[str, School], cast: dict[str, User]):
                                         critical_percent=95)  # fmt: skip
         records[f"{THRESHOLD}:spare"][slug] = save(actor=tech, school=school, kind="memory", warning_percent=85,
                                                    critical_percent=95)  # fmt: skip
+    return records
+
+
+# Monitoring (availability/views.py, api.py): support staff's, like the CMDB (named with the [cmdb:slug] marker).
+CHECK, PROPOSAL, CREDENTIAL = "availability.Check", "availability.Check:proposed", "availability.SnmpCredential"
+CI_STATE, OUTAGE, RESULT, POLL_RUN = (
+    "availability.CIState", "availability.Outage", "availability.CheckResult", "availability.PollRun")  # fmt: skip
+
+
+def availability_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: a switch that is down (its check, state, open outage, a result and the poll run that found
+    it), a spare check to remove, two proposed checks (one to dismiss), and two SNMP credentials (one to remove)."""
+    from django.utils import timezone
+
+    from availability import services as monitoring
+    from availability.models import CheckResult, CIState, Outage, PollRun
+    from cmdb.services import ci_create
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    keys = (CHECK, f"{CHECK}:spare", PROPOSAL, f"{PROPOSAL}:spare", CREDENTIAL, f"{CREDENTIAL}:spare", CI_STATE,
+            OUTAGE, RESULT, POLL_RUN)  # fmt: skip
+    records: dict[str, dict[str, Any]] = {key: {} for key in keys}
+    now = timezone.now()
+    for slug, school in schools.items():
+        tech, mark, admin = technicians[slug], cmdb_of(slug), cast["admin"]
+        switch = ci_create(school=school, actor=tech, kind="switch", name=f"Switch {mark}",
+                           management_address="10.9.9.9")  # fmt: skip
+        credential = monitoring.credential_save(actor=admin, school=school, name=f"SNMP {mark}", community="c0mm")
+        records[CREDENTIAL][slug] = credential
+        spare = monitoring.credential_save(actor=admin, school=school, name=f"Spare {mark}", community="c0mm")
+        records[f"{CREDENTIAL}:spare"][slug] = spare
+        check = monitoring.check_save(actor=tech, ci=switch, kind="snmp_uptime", name=f"Uptime {mark}",
+                                      snmp_credential=credential)  # fmt: skip
+        records[CHECK][slug] = check
+        records[f"{CHECK}:spare"][slug] = monitoring.check_save(actor=tech, ci=switch, kind="tcp", port=22,
+                                                                name=f"SSH {mark}")  # fmt: skip
+        printer = ci_create(school=school, actor=tech, kind="printer", name=f"Printer {mark}",
+                            management_address="10.9.9.8")  # fmt: skip
+        monitoring.propose_checks(school=school)
+        records[PROPOSAL][slug], records[f"{PROPOSAL}:spare"][slug] = printer.checks.order_by("kind")
+        run = PollRun.objects.create(school=school, queue="monitoring", check_ids=[check.pk], checks_run=1, down=1,
+                                     worker=f"poller {mark}", finished_at=now)  # fmt: skip
+        records[POLL_RUN][slug] = run
+        records[RESULT][slug] = CheckResult.objects.create(school=school, for_check=check, run=run, checked_at=now,
+                                                           state="down", message=f"no answer {mark}")  # fmt: skip
+        records[CI_STATE][slug] = CIState.objects.create(school=school, ci=switch, state="down", since=now,
+                                                         reason=f"Uptime {mark}: no answer")  # fmt: skip
+        records[OUTAGE][slug] = Outage.objects.create(school=school, ci=switch, started_at=now,
+                                                      message=f"no answer {mark}")  # fmt: skip
     return records
 
 
@@ -822,6 +872,25 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "availability:capacity_metric": RecordRoute(METRIC),
     "availability:threshold_update": RecordRoute(THRESHOLD),
     "availability:threshold_delete": RecordRoute(f"{THRESHOLD}:spare", method="post"),
+    # Monitoring (availability/views.py, api.py): support staff read it; technicians keep the checks, the network
+    # manager the credentials (other people read a credential's page, never its secrets).
+    "availability:check_detail": RecordRoute(CHECK),
+    "availability:check_edit": RecordRoute(CHECK, readers_sent_back=True),
+    "availability:check_pause": RecordRoute(CHECK, method="post"),
+    "availability:check_resume": RecordRoute(CHECK, method="post"),
+    "availability:check_delete": RecordRoute(f"{CHECK}:spare", method="post"),
+    "availability:proposal_accept": RecordRoute(PROPOSAL, method="post"),
+    "availability:proposal_dismiss": RecordRoute(f"{PROPOSAL}:spare", method="post"),
+    "availability:credential_update": RecordRoute(CREDENTIAL),
+    "availability:credential_delete": RecordRoute(f"{CREDENTIAL}:spare", method="post"),
+    "api:availability-check-detail": RecordRoute(CHECK),
+    "api:availability-check-pause": RecordRoute(CHECK, method="post"),
+    "api:availability-check-resume": RecordRoute(CHECK, method="post"),
+    "api:availability-check-accept": RecordRoute(PROPOSAL, method="post"),
+    "api:availability-state-detail": RecordRoute(CI_STATE),
+    "api:availability-result-detail": RecordRoute(RESULT),
+    "api:availability-outage-detail": RecordRoute(OUTAGE),
+    "api:availability-poll-run-detail": RecordRoute(POLL_RUN),
     "releases:detail": RecordRoute(RELEASE),
     "releases:edit": RecordRoute(RELEASE),
     "releases:transition": RecordRoute(RELEASE, lambda r: {"pk": r.pk, "action": "build"}, method="post"),
@@ -1036,6 +1105,20 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:category-list": ListRoute(shows=CATEGORY),
     "changes:list": ListRoute(shows=RFC, cmdb=True),
     "changes:create": ListRoute(cmdb=True),
+    "availability:overview": ListRoute(shows=CI_STATE, cmdb=True),
+    "availability:check_list": ListRoute(shows=CHECK, cmdb=True),
+    "availability:check_create": ListRoute(cmdb=True),
+    "availability:outage_list": ListRoute(shows=OUTAGE, cmdb=True),
+    "availability:proposals": ListRoute(shows=PROPOSAL, cmdb=True),
+    "availability:settings": ListRoute(cmdb=True),  # the chosen school's (one of the viewer's), else their first
+    "availability:credential_list": ListRoute(shows=CREDENTIAL, cmdb=True),
+    "availability:credential_create": ListRoute(cmdb=True),
+    "api:availability-check-list": ListRoute(shows=CHECK, cmdb=True),
+    "api:availability-state-list": ListRoute(shows=CI_STATE, cmdb=True),
+    "api:availability-result-list": ListRoute(shows=RESULT, cmdb=True),
+    "api:availability-outage-list": ListRoute(shows=OUTAGE, cmdb=True),
+    "api:availability-poll-run-list": ListRoute(shows=POLL_RUN, cmdb=True),
+    "api:availability-figures-list": ListRoute(shows=CHECK, cmdb=True),  # the monitored CIs, by name
     "availability:capacity": ListRoute(shows=METRIC, cmdb=True),
     "availability:threshold_list": ListRoute(shows=THRESHOLD, cmdb=True),
     "availability:threshold_create": ListRoute(cmdb=True),
@@ -1147,8 +1230,9 @@ LIST_ROUTES: dict[str, ListRoute] = {
     # tests/servicelevels/test_dashboards.py.
     "servicelevels:dashboard": ListRoute(),
     "servicelevels:authority": ListRoute(),
-    # The availability report (availability/report_views.py): ?school=<slug> or the switcher picks the school (404
-    # for one the viewer cannot see), else all the viewer's; ICT users are refused (403). tests/availability/test_report.py.
+    # The availability report (availability/report_views.py): ?school=<slug> or the switcher picks the school
+    # (404 for one the viewer cannot see), else all the viewer's; ICT users are refused (403).
+    # tests/availability/test_report.py.
     "availability:report": ListRoute(),
     # Tasks and preventative maintenance: support staff's (404 for anyone else, like the CMDB).
     "incidents:task_list": ListRoute(shows=PLANNED_TASK, cmdb=True),
@@ -1189,6 +1273,10 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
         method="post",
     ),
     "saved_filter_create": NoSchoolData("POST only: saves a filter set for the user themself", method="post"),
+    "availability:proposals_accept_all": NoSchoolData(
+        "POST only: switches on the proposals of one of the viewer's schools (tests/availability/test_pages.py)",
+        method="post",
+    ),
     "cmdb:import_template": NoSchoolData("the import template: a heading row and two made-up example rows"),
     "cmdb:import_confirm": NoSchoolData(
         "imports only a file this session previewed, into the school it was previewed for "

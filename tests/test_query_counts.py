@@ -486,6 +486,36 @@ class Rows:
                                   ended_at=now - timedelta(days=2))  # fmt: skip
             self.watched += 1
 
+    def monitoring(self, n: int) -> None:
+        """Switches at highfield under monitoring, each with an SNMP credential, an active check that found it down
+        (its result, the poll run, its state, an open outage with an incident) and a printer with proposed checks."""
+        from django.utils import timezone
+
+        from availability import services as monitoring
+        from availability.models import CheckResult, CIState, Outage, PollRun
+        from cmdb import services as cmdb
+
+        tech, netmgr, school = self.cast["tech"], self.cast["netmgr"], self.highfield
+        self.monitored = getattr(self, "monitored", 0)
+        now = timezone.now()
+        while self.monitored < n:
+            i = self.monitored
+            credential = monitoring.credential_save(actor=netmgr, school=school, name=f"SNMP {i}", community="c")
+            switch = cmdb.ci_create(school=school, actor=tech, kind="switch", name=f"MON-SW-{i:02d}",
+                                    management_address=f"10.8.0.{i + 1}")  # fmt: skip
+            check = monitoring.check_save(actor=tech, ci=switch, kind="snmp_uptime", snmp_credential=credential)
+            cmdb.ci_create(school=school, actor=tech, kind="printer", name=f"MON-PR-{i:02d}",
+                           management_address=f"10.8.1.{i + 1}")  # fmt: skip
+            monitoring.propose_checks(school=school)
+            run = PollRun.objects.create(school=school, queue="monitoring", check_ids=[check.pk], checks_run=1,
+                                         down=1, finished_at=now)  # fmt: skip
+            CheckResult.objects.create(school=school, for_check=check, run=run, checked_at=now, state="down")
+            CIState.objects.create(school=school, ci=switch, state="down" if i % 2 else "unreachable", since=now,
+                                   cause=None if i % 2 else switch)  # fmt: skip
+            incident = self.log(school, by=tech, title=f"MON-SW-{i:02d} is down")
+            Outage.objects.create(school=school, ci=switch, started_at=now, incident=incident)
+            self.monitored += 1
+
     def capacity(self, n: int) -> None:
         """Servers at highfield with a measured disk (three days of history), a threshold of their own, and
         every third one over its warning level: an open capacity alert with its task."""
@@ -514,6 +544,44 @@ class Rows:
             capacity.threshold_save(actor=tech, school=school, kind="disk", ci=server, warning_percent=80,
                                     critical_percent=95)  # fmt: skip
             capacity.evaluate(metric_ids=[metric_id], now=now)
+
+    def planned_tasks(self, n: int) -> None:
+        """Tasks at highfield with a checklist and a device, every other one assigned and half-ticked, every
+        third one done."""
+        from datetime import date, timedelta
+
+        from cmdb import services as cmdb
+        from incidents import task_services as tasks
+        from incidents.models import Task
+
+        tech, school = self.cast["tech"], self.highfield
+        while (made := Task.objects.count()) < n:
+            pc = cmdb.ci_create(school=school, actor=tech, kind="desktop", name=f"PC-T{made:02d}")
+            task = tasks.task_raise(school=school, actor=tech, title=f"Task {made}", steps=["One", "Two"], ci=pc,
+                                    due_on=date(2026, 11, 1) + timedelta(days=made),
+                                    assignee=tech if made % 2 else None)  # fmt: skip
+            if made % 2:
+                tasks.task_step_set(step=task.steps.first(), done=True, actor=tech)
+            if made % 3 == 2:
+                tasks.task_complete(task=task, actor=tech, outcome="Done.")
+
+    def maintenance_schedules(self, n: int) -> None:
+        """Maintenance schedules at highfield, each with its first task raised (every other one of a single
+        device, the others of a kind in a room)."""
+        from django.utils import timezone
+
+        from availability import maintenance
+        from availability.models import MaintenanceSchedule
+        from cmdb import services as cmdb
+
+        tech, school, today = self.cast["tech"], self.highfield, timezone.localdate()
+        while (made := MaintenanceSchedule.objects.count()) < n:
+            ups = cmdb.ci_create(school=school, actor=tech, kind="peripheral", name=f"UPS-{made:02d}")
+            device = {"ci": ups} if made % 2 else {"ci_kind": "display"}
+            maintenance.schedule_save(actor=tech, school=school, title=f"Maintenance {made}", recurrence="weekly",
+                                      school_days_only=False, lead_days=0, starts_on=today, assignee=tech,
+                                      **device)  # fmt: skip
+        maintenance.maintenance_raise_due()
 
     def kwargs(self, route: Route) -> dict[str, int]:
         if "pk" not in route.kwarg_names:
@@ -660,8 +728,24 @@ LISTS: dict[str, Target] = {
     # The availability report: services against their targets and monitored CIs worst first (one page of 50).
     "availability:report": Target("monitored_cis", ("tech", "leader", "consultant", "admin"), budget=29, small=1),
     # Capacity: series fullest first with their trend, forecast and open alert; the thresholds (a page each).
+    # Monitoring: the overview (down first, open outages: 100 rows at most), checks, outages, proposals, credentials.
+    "availability:overview": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "availability:check_list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "availability:outage_list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "availability:proposals": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "availability:credential_list": Target("monitoring", ("desk", "tech", "consultant", "admin") + ("netmgr",), budget=1, small=1),
+    "api:availability-check-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "api:availability-state-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "api:availability-result-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "api:availability-outage-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "api:availability-poll-run-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "api:availability-figures-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
     "availability:capacity": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=16, small=1),
     "availability:threshold_list": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=10, small=1),
+    # Tasks (due soonest first, with their checklist progress) and preventative maintenance (with the last task).
+    "incidents:task_list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=99, small=1),
+    "api:task-list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=99, small=1),
+    "availability:maintenance_list": Target("maintenance_schedules", ("desk", "tech", "admin"), budget=99, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
@@ -672,10 +756,47 @@ LISTS: dict[str, Target] = {
 }
 
 NOT_LISTS: dict[str, str] = {
+    "availability:check_create": "one form (its CI and credential choices are one query each)",
+    "availability:check_detail": "one check (its latest 50 results and rollups: one query each)",
+    "availability:check_edit": "one check's form",
+    "availability:check_pause": "POST only",
+    "availability:check_resume": "POST only",
+    "availability:check_delete": "POST only",
+    "availability:proposal_accept": "POST only",
+    "availability:proposal_dismiss": "POST only",
+    "availability:proposals_accept_all": "POST only",
+    "availability:settings": "one school's settings form",
+    "availability:credential_create": "one form",
+    "availability:credential_update": "one credential's form",
+    "availability:credential_delete": "POST only",
+    "api:availability-check-detail": "one record",
+    "api:availability-check-pause": "POST only",
+    "api:availability-check-resume": "POST only",
+    "api:availability-check-accept": "POST only",
+    "api:availability-state-detail": "one record",
+    "api:availability-result-detail": "one record",
+    "api:availability-outage-detail": "one record",
+    "api:availability-poll-run-detail": "one record",
     "availability:threshold_create": "one form (its CI choices are one query)",
     "availability:threshold_update": "one threshold's form",
     "availability:threshold_delete": "one threshold, asking before it goes",
     "availability:capacity_metric": "one series (its 90 daily figures and latest 10 alerts: one query each)",
+    "incidents:task_create": "one form (its device, room, group and people choices are one query each)",
+    "incidents:task_detail": "one task (its checklist and timeline: one query each)",
+    "incidents:task_edit": "one task's form",
+    "incidents:task_assign": "POST only",
+    "incidents:task_step": "POST only",
+    "incidents:task_transition": "POST only",
+    "api:task-detail": "one task",
+    "api:task-complete": "POST only",
+    "api:task-step": "POST only",
+    "api:task-transition": "POST only",
+    "availability:maintenance_create": "one form",
+    "availability:maintenance_detail": "one schedule (its coming dates, its last 50 tasks, up to 100 devices)",
+    "availability:maintenance_edit": "one schedule's form",
+    "availability:maintenance_pause": "POST only",
+    "availability:maintenance_resume": "POST only",
+    "availability:maintenance_delete": "POST only",
     "healthz": "liveness",
     "login": "the sign-in form",
     "logout": "signs out",

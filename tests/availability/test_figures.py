@@ -28,7 +28,7 @@ def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
-def device(school, name: str, kind: str = "server", *, watched_from: datetime | None = at(1)) -> ConfigurationItem:
+def device(school, name: str, kind: str = "server", *, watched_from: datetime | None = SINCE) -> ConfigurationItem:
     ci = ConfigurationItem.objects.create(school=school, name=name, kind=kind)
     if watched_from is not None:
         CIState.objects.create(school=school, ci=ci, state=State.UP, since=watched_from)

@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.perf, pytest.mark.django_db]
 CHECKS = 10_000
 CIS = 500
 SHARES = {"listener": 7_000, "closed": 2_000, "black_hole": 1_000}
-BATCH_SIZE = 1_000
-CONCURRENCY = 1_000
+BATCH_SIZE = 2_000
+CONCURRENCY = 2_000
 BLACK_HOLE_TIMEOUT = 1.0
 TARGET_PER_SECOND = 1_000
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
