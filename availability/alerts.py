@@ -261,6 +261,8 @@ class _Evaluation:
 
     def failed_states(self, ci_ids: Collection[int]) -> dict[int, tuple[str, int | None]]:
         """(state, cause id) of those of `ci_ids` that are down or unreachable, this batch's own first."""
+        if not ci_ids:
+            return {}
         stored = CIState.objects.filter(ci_id__in=ci_ids, state__in=FAILED).values_list("ci_id", "state", "cause_id")
         failed = {pk: (state, cause) for pk, state, cause in stored}
         for pk in set(ci_ids) & self.settled:  # decided in this evaluation: our rows are the truth

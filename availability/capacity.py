@@ -50,6 +50,7 @@ from availability.models import (
     MetricKind,
     MetricRollup,
     MetricSample,
+    MonitoringSettings,
     Period,
 )
 from fits import access, activity
@@ -610,6 +611,11 @@ def metric_url(metric: Metric) -> str:
         return f"/availability/capacity/{metric.pk}/"
 
 
+def _incidents_wanted(school_id: int) -> bool:
+    """The school's monitoring settings may switch incidents off (alerts_enabled): the task is still raised."""
+    return not MonitoringSettings.objects.filter(school_id=school_id, alerts_enabled=False).exists()
+
+
 def _clear(alert: CapacityAlert, metric: Metric, now: datetime, system: User) -> None:
     alert.cleared_at = now
     alert.message = f"{metric.label} on {metric.ci} is back under its warning level at {_fmt(metric.last_percent)}."
@@ -698,6 +704,6 @@ def _hold(
         alert.level, alert.percent, alert.forecast_full_on, alert.message = level, metric.last_percent, full_on, message
     if alert.task_id is None:
         _raise_task(alert, metric)
-    if level == CapacityAlert.Level.CRITICAL and alert.incident_id is None:
+    if level == CapacityAlert.Level.CRITICAL and alert.incident_id is None and _incidents_wanted(metric.school_id):
         _raise_incident(alert, metric, system)
     return alert

@@ -129,10 +129,7 @@ def _queues(school_ids: Iterable[int]) -> dict[int, str]:
 
 def _batch_time(rows: list[tuple]) -> timedelta:
     """The longest a batch can take: its slowest check, once per round of `concurrency()` probes."""
-    slowest = max(
-        runner.budget_seconds(Check(kind=kind, timeout_seconds=timeout, retries=retries))
-        for _pk, _school, kind, _interval, timeout, retries in rows
-    )
+    slowest = max(runner.budget(*kind_timeout_retries) for kind_timeout_retries in {row[2:3] + row[4:] for row in rows})
     rounds = math.ceil(len(rows) / concurrency())
     return timedelta(seconds=rounds * slowest)
 

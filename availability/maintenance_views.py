@@ -56,10 +56,9 @@ class MaintenanceListView(MaintenanceViewMixin, ListView):
     def get_queryset(self):
         today = timezone.localdate()
         last = _tasks_of_schedules(self.request.user).order_by("-due_on", "-pk")
+        schedules = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school", "ci", "location", "assignee", "group")
+            schedules.select_related("school", "ci", "location", "assignee", "group")
             .annotate(
                 last_task_id=Subquery(last.values("pk")[:1]),
                 last_task_reference=Subquery(last.values("reference")[:1]),

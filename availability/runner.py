@@ -69,14 +69,18 @@ def http_url(target: str, port: int | None) -> str:
 
 def budget_seconds(check) -> float:
     """The longest a check may take: every try of every request it makes, plus a little slack."""
-    tries = check.retries + 1
-    if check.kind == CheckKind.PING:
-        return tries * (check.timeout_seconds + PING_INTERVAL) + 1.5
-    requests = SNMP_TABLE_COLUMNS.get(check.kind, 1)
-    if check.kind in (CheckKind.SNMP_UPTIME, *SNMP_TABLE_COLUMNS):
+    return budget(check.kind, check.timeout_seconds, check.retries)
+
+
+def budget(kind: str, timeout: float, retries: int) -> float:
+    tries = retries + 1
+    if kind == CheckKind.PING:
+        return tries * (timeout + PING_INTERVAL) + 1.5
+    requests = SNMP_TABLE_COLUMNS.get(kind, 1)
+    if kind in (CheckKind.SNMP_UPTIME, *SNMP_TABLE_COLUMNS):
         # each SNMP request also discovers the agent first (availability.snmp: refresh, timeout + 0.5 s)
-        return requests * tries * (2 * check.timeout_seconds + 0.5) + 1.0
-    return requests * tries * check.timeout_seconds + 1.0
+        return requests * tries * (2 * timeout + 0.5) + 1.0
+    return requests * tries * timeout + 1.0
 
 
 # =============================================================================
@@ -101,7 +105,8 @@ def probe(check, *, previous_uptime: float | None = None) -> ProbeFactory:
 
     async def bounded() -> ProbeResult:
         try:
-            return await asyncio.wait_for(made(), limit)
+            async with asyncio.timeout(limit):  # a deadline, not a task: cheap for thousands of probes
+                return await made()
         except TimeoutError:
             return ProbeResult(UNKNOWN, round(limit * 1000, 2), f"{check.name} gave no result within {limit:g} s")
 

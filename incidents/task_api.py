@@ -143,10 +143,9 @@ class TaskViewSet(TaskAccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     def get_queryset(self):
         user = self.request.user
         steps = TaskStep.objects.visible_to(user).select_related("done_by").order_by("position", "pk")
+        tasks = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school", "assignee", "completed_by", "source_type")
+            tasks.select_related("school", "assignee", "completed_by", "source_type")
             .prefetch_related(Prefetch("steps", queryset=steps))
             .order_by("due_on", "pk")
         )

@@ -618,6 +618,7 @@ class Target:
 
 EVERYONE = ("staff", "desk", "tech", "netmgr", "leader", "consultant", "admin")
 CMDB_READERS = ("desk", "tech", "consultant", "admin")
+MONITORING_READERS = ("desk", "tech", "consultant", "admin")
 
 LISTS: dict[str, Target] = {
     "home": Target("incidents", EVERYONE, budget=12),
@@ -729,23 +730,23 @@ LISTS: dict[str, Target] = {
     "availability:report": Target("monitored_cis", ("tech", "leader", "consultant", "admin"), budget=29, small=1),
     # Capacity: series fullest first with their trend, forecast and open alert; the thresholds (a page each).
     # Monitoring: the overview (down first, open outages: 100 rows at most), checks, outages, proposals, credentials.
-    "availability:overview": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "availability:check_list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "availability:outage_list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "availability:proposals": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "availability:credential_list": Target("monitoring", ("desk", "tech", "consultant", "admin") + ("netmgr",), budget=1, small=1),
-    "api:availability-check-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "api:availability-state-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "api:availability-result-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "api:availability-outage-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "api:availability-poll-run-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
-    "api:availability-figures-list": Target("monitoring", ("desk", "tech", "consultant", "admin"), budget=1, small=1),
+    "availability:overview": Target("monitoring", MONITORING_READERS, budget=16, small=1),
+    "availability:check_list": Target("monitoring", MONITORING_READERS, budget=10, small=1),
+    "availability:outage_list": Target("monitoring", MONITORING_READERS, budget=10, small=1),
+    "availability:proposals": Target("monitoring", MONITORING_READERS, budget=12, small=1),
+    "availability:credential_list": Target("monitoring", MONITORING_READERS + ("netmgr",), budget=10, small=1),
+    "api:availability-check-list": Target("monitoring", MONITORING_READERS, budget=9, small=1),
+    "api:availability-state-list": Target("monitoring", MONITORING_READERS, budget=9, small=1),
+    "api:availability-result-list": Target("monitoring", MONITORING_READERS, budget=9, small=1),
+    "api:availability-outage-list": Target("monitoring", MONITORING_READERS, budget=9, small=1),
+    "api:availability-poll-run-list": Target("monitoring", MONITORING_READERS, budget=9, small=1),
+    "api:availability-figures-list": Target("monitoring", MONITORING_READERS, budget=17, small=1),
     "availability:capacity": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=16, small=1),
     "availability:threshold_list": Target("capacity", ("desk", "tech", "consultant", "admin"), budget=10, small=1),
     # Tasks (due soonest first, with their checklist progress) and preventative maintenance (with the last task).
-    "incidents:task_list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=99, small=1),
-    "api:task-list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=99, small=1),
-    "availability:maintenance_list": Target("maintenance_schedules", ("desk", "tech", "admin"), budget=99, small=1),
+    "incidents:task_list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=10, small=1),
+    "api:task-list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=10, small=1),
+    "availability:maintenance_list": Target("maintenance_schedules", ("desk", "tech", "admin"), budget=10, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),

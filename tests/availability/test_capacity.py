@@ -4,7 +4,7 @@ the least-squares forecast, and alerts that become one task, then one incident, 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -64,7 +64,7 @@ def daily_history(metric: Metric, percents_by_days_ago: dict[int, float]) -> Non
     rows = []
     for days_ago, percent in percents_by_days_ago.items():
         day = TODAY - timedelta(days=days_ago)
-        starts = timezone.make_aware(datetime(day.year, day.month, day.day))
+        starts = timezone.make_aware(datetime.combine(day, time.min))
         rows.append(
             MetricRollup(
                 school_id=metric.school_id,
@@ -355,3 +355,46 @@ def test_evaluate_takes_the_same_few_queries_for_2_metrics_or_20(storage_check):
         capacity.evaluate(metric_ids=ids, now=NOW)
     # metrics, thresholds, rollups, today's samples, open alerts (and a savepoint's two)
     assert len(few) == len(many) <= 7, [q["sql"] for q in many]
+
+
+# --- End to end: the engine's batch feeds capacity ------------------------------------------------------
+
+
+def test_the_engines_batch_turns_the_real_agents_rows_into_metrics_and_rates(snmp_agent, server):
+    from availability import engine
+    from availability.models import SnmpCredential
+
+    host, port = snmp_agent
+    credential = SnmpCredential.objects.create(school=server.school, name="Rack", community="public", port=port)
+    for kind, name in ((CheckKind.SNMP_STORAGE, "Storage"), (CheckKind.SNMP_INTERFACES, "Ports")):
+        Check.objects.create(
+            school=server.school,
+            ci=server,
+            kind=kind,
+            name=name,
+            target=host,
+            snmp_credential=credential,
+            timeout_seconds=1,
+        )
+    engine.run_once(run_all=True, now=NOW)
+    root = Metric.objects.get(ci=server, key="disk:/")
+    assert root.kind == MetricKind.DISK and root.capacity > 0 and 0 <= root.last_percent <= 100
+    assert MetricSample.objects.filter(metric=root, at=NOW).exists()
+    lo = Metric.objects.get(ci=server, key="if:lo")
+    assert lo.capacity == 10_000_000 and lo.last_value is None and lo.counters["in"] >= 0  # no rate from one reading
+
+    engine.run_once(run_all=True, now=NOW + timedelta(minutes=5))
+    lo.refresh_from_db()
+    assert lo.last_value is not None and lo.last_value >= 0 and lo.last_percent is not None
+    assert MetricSample.objects.filter(metric=lo).count() == 1
+
+
+def test_a_school_that_switched_monitoring_incidents_off_gets_the_task_only(storage_check):
+    from availability.models import MonitoringSettings
+
+    MonitoringSettings.objects.create(school=storage_check.school, alerts_enabled=False)
+    metric = store_disk(storage_check, 97)
+    capacity.evaluate(metric_ids=[metric.pk], now=NOW)
+    alert = CapacityAlert.objects.get(metric=metric)
+    assert alert.level == CapacityAlert.Level.CRITICAL and alert.task is not None and alert.incident is None
+    assert not Incident.objects.exists()

@@ -846,6 +846,12 @@ class Command(BaseCommand):
         from releases.demo import seed_releases
 
         self.stdout.write(f"Release management: {seed_releases(schools, people)}.")
+        from availability.demo import seed_monitoring
+
+        monitoring = seed_monitoring(schools, people)
+        self.stdout.write(
+            "Monitoring: " + (", ".join(f"{n} {w}" for w, n in monitoring.items()) or "already set up") + "."
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _service_levels(
