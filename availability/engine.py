@@ -80,7 +80,7 @@ def dispatch_due(*, now: datetime, batch_size: int = 500) -> list[PollRun]:
     rows are locked with SKIP LOCKED, so two dispatchers share the work instead of doing it twice.
     """
     with transaction.atomic():
-        return _lease(due_checks(now).order_by("school_id", "next_run_at", "pk"), now=now, batch_size=batch_size)
+        return _lease(due_checks(now), now=now, batch_size=batch_size)
 
 
 def due_checks(now: datetime):
@@ -94,6 +94,8 @@ def due_checks(now: datetime):
 
 def _lease(checks, *, now: datetime, batch_size: int) -> list[PollRun]:
     """Lease `checks` (a queryset, inside a transaction) into PollRuns, one school and queue each."""
+    # A CI's checks travel together, so each batch hands alerts whole CIs (and each CI to one batch).
+    checks = checks.order_by("school_id", "ci_id", "pk")
     if connection.features.has_select_for_update_skip_locked:
         checks = checks.select_for_update(skip_locked=True)
     rows = list(checks.values_list("pk", "school_id", "kind", "interval_seconds", "timeout_seconds", "retries"))
@@ -330,7 +332,7 @@ def run_once(*, school=None, run_all: bool = False, now: datetime | None = None)
     if school is not None:
         checks = checks.of_school(school.pk)
     with transaction.atomic():
-        runs = _lease(checks.order_by("school_id", "next_run_at", "pk"), now=clock, batch_size=500)
+        runs = _lease(checks, now=clock, batch_size=500)
     worker = f"monitor --once@{worker_name()}"
     for run in runs:
         run_batch(run.pk, now=now, worker=worker)

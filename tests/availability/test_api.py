@@ -33,8 +33,8 @@ def test_a_check_is_added_changed_paused_and_removed_through_the_services(monito
     api, server = api_for(tech), monitored["server"]
     response = api.post("/api/availability/checks/", {"ci": server.pk, "kind": "tcp"}, format="json")
     assert response.status_code == 400 and "port" in attrs(response)
-    response = api.post("/api/availability/checks/", {"ci": server.pk, "kind": "http",
-                                                       "target": "http://127.0.0.1:8000/healthz"}, format="json")  # fmt: skip
+    web = {"ci": server.pk, "kind": "http", "target": "http://127.0.0.1:8000/healthz"}
+    response = api.post("/api/availability/checks/", web, format="json")
     assert response.status_code == 201, response.content
     check_id = response.json()["id"]
     response = api.patch(f"/api/availability/checks/{check_id}/", {"expect_status": 204}, format="json")

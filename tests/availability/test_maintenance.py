@@ -202,3 +202,15 @@ def test_deleting_a_schedule_keeps_its_tasks(calendar, highfield, tech, projecto
     maintenance.schedule_delete(schedule=plan, actor=tech)
     assert not MaintenanceSchedule.objects.exists()
     assert Task.objects.count() == 1
+
+
+def test_the_beat_task_raises_todays_maintenance_once(highfield, tech):
+    from django.utils import timezone
+
+    from availability.tasks import maintenance_raise_due_task
+
+    schedule(highfield, tech, starts_on=timezone.localdate(), recurrence=Recurrence.WEEKLY, school_days_only=False,
+             ci_kind="server", lead_days=0)  # fmt: skip
+    assert maintenance_raise_due_task.acks_late
+    assert maintenance_raise_due_task.run() == 1
+    assert maintenance_raise_due_task.run() == 0

@@ -54,7 +54,10 @@ def test_the_schedule_page_shows_the_plan_the_coming_dates_and_its_tasks(client,
     assert page.status_code == 200
     assert len(page.context["upcoming"]) == 5
     assert "Event log" in html and "File server" in html
-    assert Task.objects.get().reference in html
+    task = Task.objects.get()
+    assert task.reference in html
+    # The task links back to the schedule that raised it.
+    assert plan.get_absolute_url() in client.get(task.get_absolute_url()).content.decode()
 
 
 def test_creating_and_pausing_a_schedule_from_the_pages(client, highfield, tech):

@@ -51,7 +51,7 @@ def monitored(highfield, tech, log_incident):
     Outage.objects.create(school=highfield, ci=switch, started_at=now - timedelta(minutes=20), incident=incident,
                           message="Ping: no reply")  # fmt: skip
     Outage.objects.create(school=highfield, ci=server, started_at=now - timedelta(days=2),
-                          ended_at=now - timedelta(days=2) + timedelta(minutes=35), message="Port 445 refused")  # fmt: skip
+                          ended_at=now - timedelta(days=2, minutes=-35), message="Port 445 refused")  # fmt: skip
     run = PollRun.objects.create(school=highfield, queue="monitoring", check_ids=[tcp.pk], checks_run=1, up=1,
                                  finished_at=now, duration_ms=42, worker="celery@poller")  # fmt: skip
     for minutes in range(3):

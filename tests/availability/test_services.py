@@ -129,8 +129,9 @@ def test_settings_are_the_network_managers(highfield, netmgr, tech):
 def test_credentials_keep_their_secrets_when_changed_without_them(highfield, netmgr, tech):
     with pytest.raises(PermissionDenied):
         services.credential_save(actor=tech, school=highfield, name="v2", community="public")
+    keys = {"auth_key": "fitsprobe-auth", "priv_key": "fitsprobe-priv"}
     v3 = services.credential_save(actor=netmgr, school=highfield, name="Switches v3", version="v3",
-                                  username="fitsprobe", auth_key="fitsprobe-auth", priv_key="fitsprobe-priv")  # fmt: skip
+                                  username="fitsprobe", **keys)  # fmt: skip
     v3 = services.credential_save(actor=netmgr, school=highfield, credential=v3, name="Core v3", version="v3",
                                   username="fitsprobe")  # fmt: skip
     v3.refresh_from_db()

@@ -171,3 +171,12 @@ def test_the_workflow_offers_only_what_the_service_accepts(filters_task, tech, d
     assert tasks.TASK_WORKFLOW.available(desk, filters_task) == []
     with pytest.raises(InvalidTransition):
         tasks.task_act(task=filters_task, action="reopen", actor=tech)
+
+
+def test_the_beat_task_tells_of_overdue_tasks_and_survives_a_killed_worker(highfield, tech):
+    from incidents.tasks import tasks_overdue_task
+
+    tasks.task_raise(school=highfield, title="Check server logs", due_on=date(2020, 1, 6), assignee=tech)
+    assert tasks_overdue_task.acks_late
+    assert tasks_overdue_task.run() == 1
+    assert tasks_overdue_task.run() == 0
