@@ -37,8 +37,9 @@ DEFAULT_QUEUE = "monitoring"
 DEFAULT_FAILURES_BEFORE_DOWN = 3
 # How long the database writes of a batch may take beyond its probes: the lease's margin.
 LEASE_MARGIN = timedelta(minutes=2)
-# A batch nobody started within this long after dispatch is dropped: its checks are due again by then, and a
-# poller coming back after a day should not work through a day of stale batches.
+# A batch not done within this long after dispatch is dropped when it is delivered (again): its leases have run
+# out and its checks have been dispatched anew by then, and a poller coming back after a day should not work
+# through a day of stale batches.
 STALE_AFTER = timedelta(minutes=15)
 RESULT_STATES = (State.UP, State.DOWN, State.DEGRADED, State.UNKNOWN)
 # What a batch writes back to its checks (availability.bulk: one UPDATE per 500 checks).
@@ -94,20 +95,20 @@ def due_checks(now: datetime):
 
 def _lease(checks, *, now: datetime, batch_size: int) -> list[PollRun]:
     """Lease `checks` (a queryset, inside a transaction) into PollRuns, one school and queue each."""
-    # A CI's checks travel together, so each batch hands alerts whole CIs (and each CI to one batch).
+    # A CI's checks travel together: each batch hands alerts whole CIs, and each CI to one batch only.
     checks = checks.order_by("school_id", "ci_id", "pk")
     if connection.features.has_select_for_update_skip_locked:
         checks = checks.select_for_update(skip_locked=True)
-    rows = list(checks.values_list("pk", "school_id", "kind", "interval_seconds", "timeout_seconds", "retries"))
+    rows = list(
+        checks.values_list("pk", "school_id", "kind", "interval_seconds", "timeout_seconds", "retries", "ci_id")
+    )
     if not rows:
         return []
     queues = _queues({row[1] for row in rows})
     runs: list[PollRun] = []
     leases: list[tuple[list[tuple], datetime]] = []
     for school_id, school_rows in groupby(rows, key=lambda row: row[1]):
-        school_rows = list(school_rows)
-        for start in range(0, len(school_rows), batch_size):
-            chunk = school_rows[start : start + batch_size]
+        for chunk in _whole_cis(school_rows, batch_size):
             runs.append(PollRun(school_id=school_id, queue=queues[school_id], check_ids=[row[0] for row in chunk]))
             leases.append((chunk, now + _batch_time(chunk) + LEASE_MARGIN))
     runs = PollRun.objects.bulk_create(runs)
@@ -118,6 +119,19 @@ def _lease(checks, *, now: datetime, batch_size: int) -> list[PollRun]:
                 leased_until=leased_until, next_run_at=now + timedelta(seconds=interval)
             )
     return runs
+
+
+def _whole_cis(rows: Iterable[tuple], batch_size: int) -> Iterable[list[tuple]]:
+    """Batches of at most `batch_size` checks that never split a CI's checks (a CI with more is one batch)."""
+    chunk: list[tuple] = []
+    for _ci_id, ci_rows in groupby(rows, key=lambda row: row[6]):
+        ci_rows = list(ci_rows)
+        if chunk and len(chunk) + len(ci_rows) > batch_size:
+            yield chunk
+            chunk = []
+        chunk.extend(ci_rows)
+    if chunk:
+        yield chunk
 
 
 def _queues(school_ids: Iterable[int]) -> dict[int, str]:
@@ -131,7 +145,9 @@ def _queues(school_ids: Iterable[int]) -> dict[int, str]:
 
 def _batch_time(rows: list[tuple]) -> timedelta:
     """The longest a batch can take: its slowest check, once per round of `concurrency()` probes."""
-    slowest = max(runner.budget(*kind_timeout_retries) for kind_timeout_retries in {row[2:3] + row[4:] for row in rows})
+    slowest = max(
+        runner.budget(*kind_timeout_retries) for kind_timeout_retries in {(row[2], row[4], row[5]) for row in rows}
+    )
     rounds = math.ceil(len(rows) / concurrency())
     return timedelta(seconds=rounds * slowest)
 
@@ -154,7 +170,7 @@ def run_batch(run_id: int, *, now: datetime | None = None, worker: str = "") -> 
     clock = now or timezone.now()
     worker = worker or worker_name()
     # Staleness is measured on the real clock: dispatched_at is always real time, `now` may be a test's.
-    if run.started_at is None and run.dispatched_at < timezone.now() - STALE_AFTER:
+    if run.dispatched_at < timezone.now() - STALE_AFTER:
         return _drop_stale(run, clock, worker)
     PollRun.objects.filter(pk=run.pk, started_at__isnull=True).update(started_at=clock, worker=worker[:150])
     checks = list(
@@ -192,9 +208,10 @@ def _previous_uptimes(check_ids: list[int]) -> dict[int, float]:
 
 
 def _drop_stale(run: PollRun, clock: datetime, worker: str) -> PollRun:
-    """A batch that waited too long for a worker (its poller was away): record it as run with nothing."""
+    """A batch that waited too long for a worker (its poller was away, or the broker gave a dead worker's batch
+    back late): record it as done with nothing; its checks have been dispatched again meanwhile."""
     PollRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
-        started_at=clock, finished_at=clock, worker=worker[:150], duration_ms=0
+        started_at=run.started_at or clock, finished_at=clock, worker=worker[:150], duration_ms=0
     )
     run.refresh_from_db()
     return run

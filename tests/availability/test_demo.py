@@ -66,3 +66,21 @@ def test_seeding_again_adds_nothing(seeded):
     after = (Check.objects.count(), ResultRollup.objects.count(), Outage.objects.count(),
              SnmpCredential.objects.count(), MonitoringSettings.objects.count())  # fmt: skip
     assert before == after
+
+
+def test_the_demo_checks_tell_the_truth_about_this_machine(seeded):
+    """One real run of highfield's checks (as `monitor --once`): localhost resolves; the port nothing listens on
+    is refused, honestly red; the demo's web page answers only if something serves port 8000 here."""
+    import socket
+
+    from availability import engine
+
+    school = School.objects.get(slug="highfield")
+    found = {check.name: result for check, result in engine.run_once(school=school, run_all=True)}
+    assert found["localhost resolves"].state == "up"
+    assert found["Backup agent port (nothing listens: red)"].state == "down"
+    with socket.socket() as probe:
+        serving = probe.connect_ex(("127.0.0.1", 8000)) == 0
+    web = found["FITS web page (this demo, port 8000)"]
+    if not serving:  # nothing on port 8000 while the tests run (make run is not up): never green
+        assert web.state != "up" and web.message, web.message

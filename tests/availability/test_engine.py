@@ -73,13 +73,17 @@ def test_dispatch_leases_due_checks_into_one_batch_per_school_and_queue(highfiel
     assert [run.check_ids for run in engine.dispatch_due(now=T0 + MINUTE)] == [[later.pk]]
 
 
-def test_dispatch_splits_a_large_school_into_batches(server_ci):
-    checks = [tcp_check(server_ci, 4000 + n, now=T0) for n in range(5)]
+def test_dispatch_splits_a_large_school_into_batches_of_whole_cis(highfield, tech):
+    checks = []
+    for name, count in {"Switch": 2, "Router": 2, "Firewall": 1}.items():
+        ci = make_ci(highfield, tech, name)
+        checks += [tcp_check(ci, 4000 + n, now=T0) for n in range(count)]
 
-    runs = engine.dispatch_due(now=T0, batch_size=2)
+    runs = engine.dispatch_due(now=T0, batch_size=3)
 
-    assert sorted(len(run.check_ids) for run in runs) == [1, 2, 2]
-    assert sorted(pk for run in runs for pk in run.check_ids) == sorted(check.pk for check in checks)
+    batches = sorted(sorted(Check.objects.get(pk=pk).ci.name for pk in run.check_ids) for run in runs)
+    assert batches == [["Firewall", "Router", "Router"], ["Switch", "Switch"]]
+    assert sum(len(run.check_ids) for run in runs) == len(checks)
 
 
 def test_a_check_never_scheduled_is_due_at_once(server_ci):
@@ -195,6 +199,20 @@ def test_a_batch_nobody_started_in_time_is_dropped(server_ci, listener):
 
     assert run.finished_at is not None and run.checks_run == 0
     assert not CheckResult.objects.filter(for_check=check).exists()
+
+
+def test_a_dead_workers_batch_handed_back_late_is_closed_unrun(server_ci, listener):
+    tcp_check(server_ci, listener.port, now=T0)
+    [run] = engine.dispatch_due(now=T0)
+    started = run.dispatched_at
+    PollRun.objects.filter(pk=run.pk).update(
+        dispatched_at=started - engine.STALE_AFTER * 2, started_at=started, worker="dead-worker"
+    )
+
+    run = engine.run_batch(run.pk, worker="second")
+
+    assert (run.started_at, run.checks_run, run.worker) == (started, 0, "second")
+    assert run.finished_at is not None and not CheckResult.objects.filter(run=run).exists()
 
 
 def test_one_dead_target_never_delays_the_others(server_ci, listener, tcp_black_hole):
