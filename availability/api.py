@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -44,15 +44,6 @@ class MonitoringAccessMixin:
 KIND_HELP = "The kind of check: " + ", ".join(f"{value} ({label})" for value, label in CheckKind.choices) + "."
 
 
-@extend_schema_field({"type": "string", "description": KIND_HELP})
-class CheckKindField(serializers.ChoiceField):
-    """The kind of check, described in words in the schema: an enum named "kind" there would collide with the
-    other processes' "kind" enums (the lead may add CheckKindEnum to SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=CheckKind.choices, **kwargs)
-
-
 class CIBriefSerializer(serializers.ModelSerializer):
     display = serializers.CharField(source="__str__", read_only=True)
 
@@ -70,7 +61,6 @@ class CheckSerializer(BriefSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:availability-check-detail")
     school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     ci = CIBriefSerializer(read_only=True)
-    kind = CheckKindField(read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     snmp_credential = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
@@ -88,7 +78,7 @@ class CheckInputSerializer(ScopedInputSerializer):
     """A check's settings; `ci` only when adding one (a check stays on its CI)."""
 
     ci = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all(), required=False)
-    kind = CheckKindField()
+    kind = serializers.ChoiceField(choices=CheckKind.choices, help_text=KIND_HELP)
     name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     target = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
     port = serializers.IntegerField(required=False, allow_null=True, default=None)

@@ -288,7 +288,7 @@ def schedule_save(
         schedule.next_due = _first_due(schedule, starts_on or today)
     schedule.save()
     if creating:
-        activity.record(schedule, actor=actor, kind=Activity.Kind.CREATED, text="Schedule created.")
+        activity.record(schedule, actor=actor, kind=Activity.Kind.CREATED, text="Created the schedule.")
     elif changes:
         activity.record(schedule, actor=actor, kind=Activity.Kind.FIELD, changes=changes)
     return schedule

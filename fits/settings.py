@@ -317,6 +317,11 @@ SPECTACULAR_SETTINGS = {
         "InboundMessageSourceEnum": "servicedesk.models.InboundMessage.Source",
         "TicketKindEnum": "incidents.models.TicketKind.choices",
         "ChangeDecisionEnum": "changes.models.Decision.choices",
+        # Availability and Capacity (availability/api.py) and Tasks (incidents/task_api.py)
+        "CheckKindEnum": "availability.models.CheckKind.choices",
+        "MonitoringStateEnum": "availability.models.State.choices",
+        "CheckStatusEnum": "availability.models.Check.Status",
+        "OutageKindEnum": "availability.models.Outage.Kind",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

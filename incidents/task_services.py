@@ -92,7 +92,7 @@ def task_raise(
     )
     origin_label = TaskOrigin(origin).label.lower() if origin != TaskOrigin.MANUAL else ""
     activity.record(
-        task, actor=actor, kind=Activity.Kind.CREATED, text=f"Raised ({origin_label})." if origin_label else "Raised."
+        task, actor=actor, kind=Activity.Kind.CREATED, text=f"Raised for {origin_label}." if origin_label else "Raised."
     )
     if assignee is not None or group is not None:
         notify(task, "task_assigned", _people_for(task), actor=actor)

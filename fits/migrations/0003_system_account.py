@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fits', '0002_people_time_attachments_notifications'),
+        ("fits", "0002_people_time_attachments_notifications"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='is_system_account',
-            field=models.BooleanField(default=False, editable=False, help_text='The account the product itself acts as (monitoring, scheduled work); it cannot sign in.'),
+            model_name="user",
+            name="is_system_account",
+            field=models.BooleanField(
+                default=False,
+                editable=False,
+                help_text="The account the product itself acts as (monitoring, scheduled work); it cannot sign in.",
+            ),
         ),
     ]

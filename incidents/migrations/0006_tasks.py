@@ -6,88 +6,204 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cmdb', '0002_inventory'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('fits', '0003_system_account'),
-        ('incidents', '0005_sla_clock'),
+        ("cmdb", "0002_inventory"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("fits", "0003_system_account"),
+        ("incidents", "0005_sla_clock"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('origin', models.CharField(choices=[('manual', 'Raised by hand'), ('maintenance', 'Preventative maintenance'), ('capacity', 'Capacity warning'), ('monitoring', 'Monitoring'), ('routine', 'Routine operation'), ('review', 'Review due'), ('replenishment', 'Replenishment')], default='manual', max_length=20)),
-                ('status', models.CharField(choices=[('open', 'To do'), ('in_progress', 'In progress'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=20)),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('source_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('source_key', models.CharField(blank=True, editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.TextField(blank=True, help_text='What was done and found: the evidence the work happened.')),
-                ('overdue_notified_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to=settings.AUTH_USER_MODEL)),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to='cmdb.configurationitem')),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to='incidents.supportgroup')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to='cmdb.location')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='fits.school')),
-                ('source_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(editable=False, max_length=20)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Raised by hand"),
+                            ("maintenance", "Preventative maintenance"),
+                            ("capacity", "Capacity warning"),
+                            ("monitoring", "Monitoring"),
+                            ("routine", "Routine operation"),
+                            ("review", "Review due"),
+                            ("replenishment", "Replenishment"),
+                        ],
+                        default="manual",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "To do"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("due_on", models.DateField(blank=True, null=True)),
+                ("source_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("source_key", models.CharField(blank=True, editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.TextField(blank=True, help_text="What was done and found: the evidence the work happened."),
+                ),
+                ("overdue_notified_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to="cmdb.configurationitem",
+                    ),
+                ),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to="incidents.supportgroup",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to="cmdb.location",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="fits.school"),
+                ),
+                (
+                    "source_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'pk'],
+                "ordering": ["due_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='TaskStep',
+            name="TaskStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('text', models.CharField(max_length=300)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='fits.school')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='incidents.task')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("text", models.CharField(max_length=300)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="fits.school"),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="incidents.task"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['task', 'position', 'pk'],
+                "ordering": ["task", "position", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['school', 'status', 'due_on'], name='task_queue_idx'),
+            model_name="task",
+            index=models.Index(fields=["school", "status", "due_on"], name="task_queue_idx"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['assignee', 'status'], name='task_assignee_idx'),
+            model_name="task",
+            index=models.Index(fields=["assignee", "status"], name="task_assignee_idx"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['ci', 'created_at'], name='task_ci_idx'),
+            model_name="task",
+            index=models.Index(fields=["ci", "created_at"], name="task_ci_idx"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['source_type', 'source_id'], name='task_source_idx'),
+            model_name="task",
+            index=models.Index(fields=["source_type", "source_id"], name="task_source_idx"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['status', 'due_on'], name='task_overdue_idx'),
+            model_name="task",
+            index=models.Index(fields=["status", "due_on"], name="task_overdue_idx"),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(fields=('school', 'reference'), name='task_reference_unique'),
+            model_name="task",
+            constraint=models.UniqueConstraint(fields=("school", "reference"), name="task_reference_unique"),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_key', ''), _negated=True), fields=('school', 'source_key'), name='task_source_key_unique'),
+            model_name="task",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_key", ""), _negated=True),
+                fields=("school", "source_key"),
+                name="task_source_key_unique",
+            ),
         ),
     ]
