@@ -42,6 +42,7 @@ from django.db import transaction
 from django.db.models import Avg, Q
 from django.utils import timezone
 
+from availability.bulk import bulk_set
 from availability.models import (
     CapacityAlert,
     CapacityThreshold,
@@ -239,10 +240,10 @@ def store(*, school_id: int, readings: list[Reading], now: datetime) -> list[int
         metric.last_value, metric.last_percent, metric.last_at = value, percent, now
         samples.append(MetricSample(school_id=metric.school_id, metric=metric, at=now, value=value, percent=percent))
         sampled.append(metric.pk)
-    Metric.objects.bulk_update(
+    bulk_set(
+        Metric,
         list(existing.values()),
         ["for_check", "label", "unit", "capacity", "last_value", "last_percent", "last_at", "counters"],
-        batch_size=500,
     )
     MetricSample.objects.bulk_create(samples, batch_size=1000)
     return sampled

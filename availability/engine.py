@@ -224,6 +224,7 @@ def _record(run, checks, found, *, now, worker, started) -> PollRun:
         run = PollRun.objects.select_for_update().get(pk=run.pk)
         if run.finished_at is not None:  # another worker finished it while we probed
             return run
+        _lock_school(run.school_id)
         done = set(CheckResult.objects.filter(run_id=run.pk).values_list("for_check_id", flat=True))
         pairs = [(check, result) for check, result in zip(checks, found, strict=True) if check.pk not in done]
         clock = now or timezone.now()
@@ -245,6 +246,15 @@ def _record(run, checks, found, *, now, worker, started) -> PollRun:
         _finish(run, results, clock=clock, worker=worker, started=started)
         _poller_seen(run.school_id, worker, clock)
     return run
+
+
+def _lock_school(school_id: int) -> None:
+    """One school's batches write one at a time. Alerts walk devices and services that two batches of a school
+    can both reach (a service on two servers), so two writing at once could deadlock on PostgreSQL; the school's
+    settings row is the lock (SQLite writes one transaction at a time anyway)."""
+    MonitoringSettings.objects.get_or_create(school_id=school_id)
+    if connection.features.has_select_for_update:
+        list(MonitoringSettings.objects.select_for_update().filter(school_id=school_id).values_list("pk", flat=True))
 
 
 def _failures_before_down(school_id: int) -> int:

@@ -142,6 +142,8 @@ class CheckListView(CheckViewMixin, ListView):
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("ci", "school").order_by("ci__name", "kind", "name", "pk")
+        if not self.request.GET.get("status"):  # proposals wait on their own page until someone switches them on
+            queryset = queryset.exclude(status=Check.Status.PROPOSED)
         self.filterset = CheckFilterSet(self.request.GET or None, queryset=queryset)
         if self.filterset.is_bound and not self.filterset.is_valid():
             return queryset.none()

@@ -261,7 +261,9 @@ class ConfigurationItemDetailView(CMDBViewMixin, DetailView):
         if relations:
             labels = [str(r.related_model._meta.verbose_name_plural) for r in relations]
             count = sum(self.linked_queryset(r, ci).count() for r in relations)
-            tabs.append({"slug": "records", "label": " and ".join(labels).capitalize(), "count": count})
+            # "Incidents and problems" while it reads well; past two kinds of record, one short word.
+            label = " and ".join(labels).capitalize() if len(labels) <= 2 else "Incidents and other records"
+            tabs.append({"slug": "records", "label": label, "count": count})
         return tabs
 
     def linked_queryset(self, relation, ci: ConfigurationItem):

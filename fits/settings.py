@@ -163,6 +163,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, in the checkout
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # acks_late: a message whose worker died comes back after this long. It must exceed any task's run time
+    # (CELERY_TASK_TIME_LIMIT), countdown and retry back-off (at most 600 s), or a running task would be
+    # delivered twice; Redis's default is an hour, which left a killed worker's work waiting that long.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 CELERY_TIMEZONE = "Europe/London"
 CELERY_TASK_IGNORE_RESULT = True  # outcomes are our own rows, not Celery results
 CELERY_TASK_ACKS_LATE = True

@@ -484,6 +484,7 @@ def availability_world(schools: dict[str, School], cast: dict[str, User]) -> dic
         tech, mark, admin = technicians[slug], cmdb_of(slug), cast["admin"]
         switch = ci_create(school=school, actor=tech, kind="switch", name=f"Switch {mark}",
                            management_address="10.9.9.9")  # fmt: skip
+        monitoring.settings_save(actor=admin, school=school, queue=f"monitoring.{slug}")
         credential = monitoring.credential_save(actor=admin, school=school, name=f"SNMP {mark}", community="c0mm")
         records[CREDENTIAL][slug] = credential
         spare = monitoring.credential_save(actor=admin, school=school, name=f"Spare {mark}", community="c0mm")
