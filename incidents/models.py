@@ -759,6 +759,28 @@ class Task(SchoolOwned):
     outcome = models.TextField(blank=True, help_text="What was done and found: the evidence the work happened.")
     overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The moves a task may make; pages and the API draw their buttons from it (docs/workflows.md).
+    WORKFLOW = Workflow(
+        TaskStatus,
+        [
+            Transition(
+                "start", "Start", (TaskStatus.OPEN,), TaskStatus.IN_PROGRESS, access.can_work_task, style="primary"
+            ),
+            Transition(
+                "complete", "Complete", OPEN_TASK_STATUSES, TaskStatus.DONE, access.can_work_task,
+                note_required=True, note_label="What was done and found (the evidence)", style="success",
+            ),
+            Transition(
+                "cancel", "Cancel", OPEN_TASK_STATUSES, TaskStatus.CANCELLED, access.can_work_task,
+                note_required=True, note_label="Why is it no longer needed?", style="danger",
+            ),
+            Transition(
+                "reopen", "Reopen", (TaskStatus.DONE, TaskStatus.CANCELLED), TaskStatus.OPEN, access.can_work_task,
+                note_label="Why is more work needed?", style="warning",
+            ),
+        ],
+    )  # fmt: skip
+
     objects = TaskQuerySet.as_manager()
 
     class Meta:

@@ -73,7 +73,7 @@ class TaskSerializer(BriefSerializer):
         request = self.context.get("request")
         if request is None:
             return []
-        return [t.name for t in task_services.TASK_WORKFLOW.available(request.user, task)]
+        return [t.name for t in Task.WORKFLOW.available(request.user, task)]
 
 
 class TaskRaiseSerializer(ScopedInputSerializer):
@@ -107,7 +107,7 @@ class TaskStepInputSerializer(serializers.Serializer):
 
 
 class TaskTransitionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=task_services.TASK_WORKFLOW.actions)
+    action = serializers.ChoiceField(choices=Task.WORKFLOW.actions)
     note = serializers.CharField(required=False, default="", allow_blank=True, help_text="The outcome or the reason.")
 
 

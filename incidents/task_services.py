@@ -19,7 +19,6 @@ from fits import access, activity
 from fits.models import Activity, Role, School, User
 from fits.notifications import notify
 from fits.references import next_reference
-from fits.workflow import Transition, Workflow
 from incidents.models import OPEN_TASK_STATUSES, SupportGroup, Task, TaskOrigin, TaskStatus, TaskStep
 
 TASK_PREFIX = "TSK"
@@ -103,27 +102,6 @@ def task_raise(
 # The lifecycle: to do -> in progress -> done (or cancelled), and back to do
 # =============================================================================
 
-# The task's own transition table (incidents.models has the statuses; the moves live with their service). Pages and
-# the API draw their buttons from it, through the same predicate the services check.
-TASK_WORKFLOW = Workflow(
-    TaskStatus,
-    [
-        Transition("start", "Start", (TaskStatus.OPEN,), TaskStatus.IN_PROGRESS, access.can_work_task, style="primary"),
-        Transition(
-            "complete", "Complete", OPEN_TASK_STATUSES, TaskStatus.DONE, access.can_work_task,
-            note_required=True, note_label="What was done and found (the evidence)", style="success",
-        ),
-        Transition(
-            "cancel", "Cancel", OPEN_TASK_STATUSES, TaskStatus.CANCELLED, access.can_work_task,
-            note_required=True, note_label="Why is it no longer needed?", style="danger",
-        ),
-        Transition(
-            "reopen", "Reopen", (TaskStatus.DONE, TaskStatus.CANCELLED), TaskStatus.OPEN, access.can_work_task,
-            note_label="Why is more work needed?", style="warning",
-        ),
-    ],
-)  # fmt: skip
-
 # What a person may change on an open task with task_update (the checklist is ticked, not edited).
 EDITABLE_FIELDS = ("title", "description", "due_on", "ci", "location")
 
@@ -144,8 +122,8 @@ def _require_open(task: Task, doing: str) -> None:
 
 
 def _move(task: Task, action: str, actor: User | None, note: str = "", **changes: Any) -> None:
-    """Apply one transition of TASK_WORKFLOW and write its timeline entry (the caller saves)."""
-    transition = TASK_WORKFLOW.check(task.status, action)
+    """Apply one transition of Task.WORKFLOW and write its timeline entry (the caller saves)."""
+    transition = Task.WORKFLOW.check(task.status, action)
     old, task.status = task.status, transition.target
     activity.record(
         task, actor=actor, kind=Activity.Kind.STATUS, text=note, changes={"status": [old, task.status], **changes}
@@ -316,7 +294,7 @@ def task_reopen(*, task: Task, actor: User, reason: str = "") -> Task:
 
 def task_act(*, task: Task, action: str, actor: User, note: str = "") -> Task:
     """One lifecycle move by name (for the pages' and the API's buttons): start, complete, cancel, reopen."""
-    TASK_WORKFLOW.check_action(task.status, action)
+    Task.WORKFLOW.check_action(task.status, action)
     if action == "start":
         return task_start(task=task, actor=actor)
     if action == "complete":

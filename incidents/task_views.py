@@ -118,7 +118,7 @@ class TaskDetailView(TaskViewMixin, DetailView):
         context = super().get_context_data(**kwargs)
         task, user = self.object, self.request.user
         can_work = access.can_work_task.test(user, task)
-        available = task_services.TASK_WORKFLOW.available(user, task)
+        available = Task.WORKFLOW.available(user, task)
         context.update(checklist_context(task, user))
         context.update(
             can_work=can_work,

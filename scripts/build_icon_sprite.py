@@ -15,6 +15,7 @@ layout-list keyboard bookmark dots arrow-up arrow-down trash device-floppy
 bell
 shopping-cart thumb-up thumb-down list-details list-check square square-check forms eye
 paperclip download upload
+adjustments chart-line
 """.split()
 
 

@@ -167,8 +167,8 @@ def test_an_overdue_task_is_told_once_to_its_assignee(highfield, tech, netmgr):
 
 
 def test_the_workflow_offers_only_what_the_service_accepts(filters_task, tech, desk):
-    assert [t.name for t in tasks.TASK_WORKFLOW.available(tech, filters_task)] == ["start", "complete", "cancel"]
-    assert tasks.TASK_WORKFLOW.available(desk, filters_task) == []
+    assert [t.name for t in Task.WORKFLOW.available(tech, filters_task)] == ["start", "complete", "cancel"]
+    assert Task.WORKFLOW.available(desk, filters_task) == []
     with pytest.raises(InvalidTransition):
         tasks.task_act(task=filters_task, action="reopen", actor=tech)
 
