@@ -67,7 +67,8 @@ class CheckSerializer(BriefSerializer):
     class Meta:
         model = Check
         fields = ("id", "url", "display", "school", "ci", "kind", "kind_display", "name", "target", "port",
-                  "expect_status", "verify_tls", "snmp_credential", "interval_seconds", "timeout_seconds", "retries",
+                  "expect_status", "verify_tls", "dns_server", "snmp_credential", "interval_seconds", "timeout_seconds",
+                  "retries",
                   "failures_before_down", "status", "state", "state_since", "consecutive_failures",
                   "last_checked_at", "last_latency_ms", "last_message", "next_run_at", "created_at")  # fmt: skip
         read_only_fields = fields
@@ -84,6 +85,7 @@ class CheckInputSerializer(ScopedInputSerializer):
     port = serializers.IntegerField(required=False, allow_null=True, default=None)
     expect_status = serializers.IntegerField(required=False, default=200)
     verify_tls = serializers.BooleanField(required=False, default=True)
+    dns_server = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
     snmp_credential = serializers.PrimaryKeyRelatedField(
         queryset=SnmpCredential.objects.all(), required=False, allow_null=True, default=None
     )

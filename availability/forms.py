@@ -43,6 +43,12 @@ class CheckForm(ScopedForm):
     port = forms.IntegerField(required=False, min_value=1, max_value=65535, help_text="TCP checks: the port.")
     expect_status = forms.IntegerField(initial=200, min_value=100, max_value=599, label="Expected HTTP status")
     verify_tls = forms.BooleanField(required=False, initial=True, label="Verify the certificate (HTTPS)")
+    dns_server = forms.CharField(
+        max_length=255,
+        required=False,
+        label="DNS server",
+        help_text="DNS checks: the server to ask (e.g. the domain controller). Empty: this machine's resolver.",
+    )
     snmp_credential = forms.ModelChoiceField(
         queryset=SnmpCredential.objects.all(),
         required=False,
@@ -64,7 +70,8 @@ class CheckForm(ScopedForm):
     )
 
     fields_saved = (
-        "kind", "name", "target", "port", "expect_status", "verify_tls", "snmp_credential", "interval_seconds",
+        "kind", "name", "target", "port", "expect_status", "verify_tls", "dns_server", "snmp_credential",
+        "interval_seconds",
         "timeout_seconds", "retries", "failures_before_down",
     )  # fmt: skip
 

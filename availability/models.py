@@ -157,6 +157,12 @@ class Check(SchoolOwned):
     port = models.PositiveIntegerField(null=True, blank=True, help_text="TCP port (TCP checks).")
     expect_status = models.PositiveSmallIntegerField(default=200, help_text="HTTP status a healthy page answers.")
     verify_tls = models.BooleanField("verify the certificate", default=True)
+    dns_server = models.CharField(
+        "DNS server",
+        max_length=255,
+        blank=True,
+        help_text="DNS checks: the server to ask (e.g. the school's domain controller). Empty: the system's resolver.",
+    )
     snmp_credential = models.ForeignKey(
         SnmpCredential, on_delete=models.PROTECT, null=True, blank=True, related_name="checks"
     )

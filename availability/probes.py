@@ -11,6 +11,7 @@ No Django models here: the Celery tasks of the availability app call these and s
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import socket
 import ssl
@@ -230,14 +231,13 @@ async def http(
 # --- DNS --------------------------------------------------------------------------------------------------
 
 
-async def dns(name: str, server: str | None = None, timeout: float = 2.0, retries: int = 0) -> ProbeResult:
-    """Resolve `name` through the system resolver and list its addresses.
-
-    Asking one particular `server` needs a resolver library (dnspython), which is not a dependency: without
-    it that check is "unknown" with the reason.
-    """
-    if server is not None:
-        return ProbeResult(UNKNOWN, message=f"cannot ask {server} directly: no DNS resolver library installed")
+async def dns(
+    name: str, server: str | None = None, timeout: float = 2.0, retries: int = 0, port: int = 53
+) -> ProbeResult:
+    """Resolve `name` and list its addresses: through the system resolver, or by asking one `server` (a school's
+    domain controller, say) directly with dnspython, so that server's DNS service is what is tested."""
+    if server:
+        return await _dns_from(name, server, timeout, retries, port)
     loop = asyncio.get_running_loop()
     reason = ""
     for _attempt in range(retries + 1):
@@ -250,6 +250,53 @@ async def dns(name: str, server: str | None = None, timeout: float = 2.0, retrie
         addresses = sorted({info[4][0] for info in infos})
         return ProbeResult(UP, _ms(started), f"{name} resolves to {', '.join(addresses)}", {"addresses": addresses})
     return ProbeResult(DOWN, None, f"{name} did not resolve after {_tries(retries)} ({reason})", {})
+
+
+async def _dns_from(name: str, server: str, timeout: float, retries: int, port: int = 53) -> ProbeResult:
+    """Ask `server` (an address, or a host name the system resolves first) for the A and AAAA records of `name`.
+
+    No answer within the timeout is "down" (the server's DNS service is not answering); an answer that the name
+    does not exist is "down" too, saying so; a server name that does not resolve is "unknown".
+    """
+    import dns.asyncresolver
+    import dns.exception
+    import dns.resolver
+
+    address = server
+    try:
+        ipaddress.ip_address(server)
+    except ValueError:
+        try:
+            infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(server, port), timeout)
+        except (OSError, TimeoutError) as exc:
+            return ProbeResult(UNKNOWN, message=f"cannot find the DNS server {server}: {_reason(exc)}")
+        address = infos[0][4][0]
+    resolver = dns.asyncresolver.Resolver(configure=False)
+    resolver.nameservers = [address]
+    resolver.port = port
+    resolver.timeout = resolver.lifetime = timeout
+    values = {"server": server}
+    reason = ""
+    for _attempt in range(retries + 1):
+        started = time.perf_counter()
+        addresses: list[str] = []
+        try:
+            for record_type in ("A", "AAAA"):
+                try:
+                    answer = await resolver.resolve(name, record_type, search=False)
+                except dns.resolver.NoAnswer:
+                    continue
+                addresses += [record.to_text() for record in answer]
+        except dns.resolver.NXDOMAIN:
+            return ProbeResult(DOWN, _ms(started), f"{server} says {name} does not exist", values)
+        except (dns.exception.Timeout, dns.resolver.NoNameservers, OSError) as exc:
+            reason = "timed out" if isinstance(exc, dns.exception.Timeout) else str(exc) or type(exc).__name__
+            continue
+        if not addresses:
+            return ProbeResult(DOWN, _ms(started), f"{server} has no address for {name}", values)
+        values["addresses"] = sorted(addresses)
+        return ProbeResult(UP, _ms(started), f"{server} resolves {name} to {', '.join(sorted(addresses))}", values)
+    return ProbeResult(DOWN, None, f"{server} did not answer for {name} after {_tries(retries)} ({reason})", values)
 
 
 # --- SNMP -------------------------------------------------------------------------------------------------

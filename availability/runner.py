@@ -146,7 +146,8 @@ def _http(check, target, _previous):
 
 
 def _dns(check, target, _previous):
-    return lambda: probes.dns(target, timeout=check.timeout_seconds, retries=check.retries)
+    server = check.dns_server or None
+    return lambda: probes.dns(target, server=server, timeout=check.timeout_seconds, retries=check.retries)
 
 
 def snmp_client(check, target: str):

@@ -9,6 +9,7 @@ Every refusal says what is wrong and where.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ CHECK_FIELDS = (
     "port",
     "expect_status",
     "verify_tls",
+    "dns_server",
     "snmp_credential",
     "interval_seconds",
     "timeout_seconds",
@@ -55,6 +57,17 @@ def _require_manage(actor: User, ci: ConfigurationItem) -> None:
         ci,
         f"You cannot change the monitoring of {ci} at {ci.school}: the school's technicians and network manager do.",
     )
+
+
+def _looks_like_host(value: str) -> bool:
+    """An IP address or a DNS host name (letters, digits, hyphens and dots), as a resolver's server is given."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return bool(
+            re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9-]{1,63})*", value)
+        )
+    return True
 
 
 def _clean_check(check: Check, ci: ConfigurationItem) -> None:
@@ -80,6 +93,9 @@ def _clean_check(check: Check, ci: ConfigurationItem) -> None:
             errors["target"] = "A web page check needs the page's address, starting http:// or https://."
         if not 100 <= (check.expect_status or 0) <= 599:
             errors["expect_status"] = "The expected HTTP status is a number from 100 to 599 (usually 200)."
+    check.dns_server = (check.dns_server or "").strip() if check.kind == CheckKind.DNS else ""
+    if check.dns_server and not _looks_like_host(check.dns_server):
+        errors["dns_server"] = "Give the DNS server as an address or a host name (e.g. 10.20.0.11), nothing else."
     if check.kind in SNMP_KINDS:
         credential = check.snmp_credential
         if credential is not None and credential.school_id != ci.school_id:
@@ -122,6 +138,7 @@ def check_save(
     port: int | None = None,
     expect_status: int = 200,
     verify_tls: bool = True,
+    dns_server: str = "",
     snmp_credential: SnmpCredential | None = None,
     interval_seconds: int = 300,
     timeout_seconds: float = 2.0,
@@ -152,6 +169,7 @@ def check_save(
         "port": port,
         "expect_status": expect_status,
         "verify_tls": verify_tls,
+        "dns_server": dns_server,
         "snmp_credential": snmp_credential,
         "interval_seconds": interval_seconds,
         "timeout_seconds": timeout_seconds,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import ssl
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -207,9 +209,70 @@ def test_dns_unknown_name_is_down():
     assert result.state == DOWN and result.message.startswith("no-such-host.invalid did not resolve after 1 try")
 
 
-def test_dns_named_server_without_a_resolver_library_is_unknown():
-    result = run(probes.dns("localhost", server="127.0.0.53"))
-    assert result.state == UNKNOWN and "cannot ask 127.0.0.53 directly" in result.message
+@pytest.fixture
+def dns_server():
+    """A real DNS server on a loopback UDP port (dnspython's wire format): intranet.school.test has an address,
+    every other name does not exist."""
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+    import dns.rrset
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                wire, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            query = dns.message.from_wire(wire)
+            response = dns.message.make_response(query)
+            question = query.question[0]
+            if question.name.to_text() == "intranet.school.test.":
+                if question.rdtype == dns.rdatatype.A:
+                    response.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", "10.20.0.80"))
+            else:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            sock.sendto(response.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield sock.getsockname()[1]
+    stop.set()
+    thread.join(2)
+    sock.close()
+
+
+def test_dns_asks_the_named_server(dns_server):
+    result = run(probes.dns("intranet.school.test", server="127.0.0.1", port=dns_server, timeout=2))
+    assert result.state == UP
+    assert result.values == {"server": "127.0.0.1", "addresses": ["10.20.0.80"]}
+    assert result.message == "127.0.0.1 resolves intranet.school.test to 10.20.0.80"
+
+
+def test_dns_a_name_the_server_does_not_know_is_down(dns_server):
+    result = run(probes.dns("nothing.school.test", server="127.0.0.1", port=dns_server, timeout=2))
+    assert result.state == DOWN and result.message == "127.0.0.1 says nothing.school.test does not exist"
+
+
+def test_dns_a_silent_server_is_down_within_its_time(udp_black_hole):
+    started = time.perf_counter()
+    result = run(probes.dns("intranet.school.test", server="127.0.0.1", port=udp_black_hole, timeout=0.5, retries=1))
+    assert (
+        result.state == DOWN and "did not answer for intranet.school.test after 2 tries (timed out)" in result.message
+    )
+    assert time.perf_counter() - started < 3
+
+
+def test_dns_a_server_name_that_does_not_resolve_is_unknown():
+    result = run(probes.dns("intranet.school.test", server="no-such-dc.invalid", timeout=2))
+    assert result.state == UNKNOWN and result.message.startswith("cannot find the DNS server no-such-dc.invalid")
 
 
 # --- Many at once ---

@@ -50,6 +50,7 @@ def test_a_new_check_runs_at_the_next_cycle_and_is_on_the_cis_timeline(file_serv
         ({"kind": "ping", "interval_seconds": 90000}, "interval_seconds", "once a day"),
         ({"kind": "ping", "interval_seconds": 60, "timeout_seconds": 60}, "timeout_seconds", "shorter than"),
         ({"kind": "ping", "retries": 9}, "retries", "up to 5"),
+        ({"kind": "dns", "target": "intranet", "dns_server": "10.0.0.1; rm"}, "dns_server", "address or a host name"),
     ],
 )
 def test_a_check_that_could_never_run_is_refused_saying_why(file_server, tech, values, field, words):
@@ -57,6 +58,13 @@ def test_a_check_that_could_never_run_is_refused_saying_why(file_server, tech, v
         services.check_save(actor=tech, ci=file_server, **values)
     assert words in " ".join(errors_of(excinfo)[field])
     assert not Check.objects.exists()
+
+
+def test_a_dns_check_keeps_its_server_and_other_kinds_drop_it(file_server, tech):
+    dns = services.check_save(actor=tech, ci=file_server, kind="dns", target="intranet", dns_server=" 10.0.0.5 ")
+    assert dns.dns_server == "10.0.0.5"
+    ping = services.check_save(actor=tech, ci=file_server, kind="ping", dns_server="10.0.0.5")
+    assert ping.dns_server == ""
 
 
 def test_a_ci_without_an_address_needs_a_target(laptop, tech):
