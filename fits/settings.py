@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "changes",
     "releases",
     "availability",
+    "om",
+    "om.sysadmin",
+    "om.security",
+    "om.patches",
 ]
 
 MIDDLEWARE = [

@@ -66,8 +66,9 @@ WIRING = {
 
 # Apps that every process and OM function may use (DESIGN.md 3, "Apps depend downward"). Change Management
 # is shared too: FITS routes problems' fixes, releases and all OM work through requests for change; so is
-# Availability and Capacity: Service Level measures availability with it, and the OM functions monitor through it.
-SHARED = {"fits", "cmdb", "incidents", "servicelevels", "changes", "availability"}
+# Availability and Capacity: Service Level measures availability with it, and the OM functions monitor through it;
+# and so is the OM base (om): every function's policy and the allocation of its activities.
+SHARED = {"fits", "cmdb", "incidents", "servicelevels", "changes", "availability", "om"}
 # Apps that depend on no process app: what each may use.
 FOUNDATIONS = {"fits": set(), "cmdb": {"fits"}}
 

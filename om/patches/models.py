@@ -1,0 +1,1 @@
+"""Patch Management (FITS OM)."""

@@ -1,0 +1,1 @@
+"""Systems Administration (FITS OM)."""
