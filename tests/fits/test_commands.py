@@ -73,7 +73,8 @@ def test_seed_demo_gives_each_login_its_role(demo):
             school, role = where
             assert set(user.membership_set.values_list("school__slug", "role")) == {(school, role)}
     assert User.objects.get(username="admin").is_superuser
-    assert not User.objects.filter(is_superuser=True).exclude(username="admin").exists()
+    # The only other superuser is the product's own account, which nobody can sign in as (fits.models).
+    assert not User.objects.filter(is_superuser=True, is_system_account=False).exclude(username="admin").exists()
     consultant = User.objects.get(username="consultant")
     assert list(consultant.authorityrole_set.values_list("authority__slug", "role")) == [("bolton", "consultant")]
     assert consultant.membership_set.count() == 0
