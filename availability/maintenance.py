@@ -52,6 +52,7 @@ SCHEDULE_FIELDS = (
     "lead_days",
     "group",
     "assignee",
+    "function",
 )
 CALENDAR_RECURRENCES = (Recurrence.HALF_TERMLY, Recurrence.TERMLY)
 SEASONS = ("autumn", "spring", "summer")
@@ -119,11 +120,22 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar_module.monthrange(year, month)[1]))
 
 
+def _next_open_day(day: date, dates: SchoolDates) -> date:
+    """`day` or the first open term-time day after it (`day` itself when none is found within the search)."""
+    for offset in range(OPEN_DAY_SEARCH):
+        if dates.is_open_day(day + timedelta(days=offset)):
+            return day + timedelta(days=offset)
+    return day
+
+
 def first_occurrence(
     schedule: MaintenanceSchedule, on_or_after: date, *, dates: SchoolDates | None = None
 ) -> date | None:
-    """The first nominal date of a new (or restarted) schedule: the start date itself for a calendar recurrence,
-    the first half-term or term starting on or after it for a school one (None: no term dates known that far)."""
+    """The first nominal date of a new (or restarted) schedule: the start date itself for a calendar recurrence
+    (for a daily one on school days only, the first open day from it), the first half-term or term starting on or
+    after it for a school one (None: no term dates known that far)."""
+    if schedule.recurrence == Recurrence.DAILY and schedule.school_days_only:
+        return _next_open_day(on_or_after, dates or school_dates(schedule.school))
     if schedule.recurrence not in CALENDAR_RECURRENCES:
         return on_or_after
     dates = dates or school_dates(schedule.school)
@@ -133,12 +145,22 @@ def first_occurrence(
 def next_occurrence(schedule: MaintenanceSchedule, after: date, *, dates: SchoolDates | None = None) -> date | None:
     """The nominal date of the occurrence that follows `after` (the previous occurrence).
 
-    Weekly, monthly and yearly step `every` weeks, months or years from it (the 31st becomes the last day of a
+    Daily steps `every` days, or, when `school_days_only`, `every` open term-time days (every school day: Friday
+    is followed by Monday, the last day of term by the first day of the next). Weekly, monthly and yearly step
+    `every` weeks, months or years from it (the 31st becomes the last day of a
     shorter month, and the schedule goes on from there: choose the 28th or before for a fixed day). Half-termly
     and termly step `every` half-terms or terms along the school's calendar; None when its term dates do not
     reach that far yet (the schedule waits for next year's dates).
     """
     every = max(schedule.every, 1)
+    if schedule.recurrence == Recurrence.DAILY:
+        if not schedule.school_days_only:
+            return after + timedelta(days=every)
+        dates = dates or school_dates(schedule.school)
+        day = after
+        for _ in range(every):
+            day = _next_open_day(day + timedelta(days=1), dates)
+        return day
     if schedule.recurrence == Recurrence.WEEKLY:
         return after + timedelta(weeks=every)
     if schedule.recurrence == Recurrence.MONTHLY:
@@ -203,7 +225,7 @@ def _validate(school: School, values: dict[str, Any]) -> None:
     if not (values.get("title") or "").strip():
         errors["title"] = "Say what the maintenance is (e.g. 'Clean projector filters')."
     ci, ci_kind = values.get("ci"), values.get("ci_kind") or ""
-    if ci is None and not ci_kind:
+    if ci is None and not ci_kind and not values.get("function"):  # a routine operation may concern no one device
         errors["ci"] = "Choose the device to maintain, or a kind of device (every projector, every UPS)."
     if ci is not None and ci_kind:
         errors["ci_kind"] = "Choose one device or a kind of device, not both."
@@ -212,7 +234,7 @@ def _validate(school: School, values: dict[str, Any]) -> None:
     if ci is not None and values.get("location") is not None:
         errors["location"] = "A room narrows a kind of device; a single device has its own place."
     if values.get("recurrence") not in Recurrence.values:
-        errors["recurrence"] = "Choose how often: weekly, monthly, each half-term, each term or yearly."
+        errors["recurrence"] = "Choose how often: every school day, weekly, monthly, each half-term, each term or yearly."
     if (values.get("every") or 0) < 1:
         errors["every"] = "Every 1 or more."
     if not 0 <= (values.get("lead_days") or 0) <= 365:
@@ -379,6 +401,8 @@ def task_plan(schedule: MaintenanceSchedule) -> tuple[str, list[str], Location |
     description = schedule.instructions.strip()
     if schedule.ci_id:
         return description, lines, schedule.ci.location
+    if not schedule.ci_kind:  # a routine operation of no one device (check the backups): its checklist as it is
+        return description, lines, schedule.location
     devices = list(devices_of(schedule))
     kind = Kind(schedule.ci_kind).label.lower() if schedule.ci_kind in Kind.values else schedule.ci_kind
     if not devices:
@@ -407,7 +431,7 @@ def _raise(schedule: MaintenanceSchedule, nominal: date, due: date) -> Task:
     return task_raise(
         school=schedule.school,
         title=schedule.title,
-        origin=TaskOrigin.MAINTENANCE,
+        origin=TaskOrigin.ROUTINE if schedule.function else TaskOrigin.MAINTENANCE,
         description=description,
         steps=steps,
         due_on=due,

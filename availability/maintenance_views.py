@@ -56,7 +56,7 @@ class MaintenanceListView(MaintenanceViewMixin, ListView):
     def get_queryset(self):
         today = timezone.localdate()
         last = _tasks_of_schedules(self.request.user).order_by("-due_on", "-pk")
-        schedules = super().get_queryset()
+        schedules = super().get_queryset().filter(function="")  # routine operations are on their OM function's pages
         return (
             schedules.select_related("school", "ci", "location", "assignee", "group")
             .annotate(

@@ -525,6 +525,7 @@ class CapacityAlert(SchoolOwned):
 
 
 class Recurrence(models.TextChoices):
+    DAILY = "daily", "Every school day"
     WEEKLY = "weekly", "Every week"
     MONTHLY = "monthly", "Every month"
     HALF_TERMLY = "half_termly", "Each half-term"
@@ -568,6 +569,10 @@ class MaintenanceSchedule(SchoolOwned):
     )
     next_due = models.DateField()
     is_active = models.BooleanField(default=True)
+    # Empty: Availability's preventative maintenance. Else the FITS OM function whose routine operation this is
+    # (an om.models.Function value such as "sysadmin"): its tasks are routine operations, shown on that function's
+    # pages rather than on the maintenance list.
+    function = models.CharField(max_length=12, blank=True, default="", editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -577,7 +582,10 @@ class MaintenanceSchedule(SchoolOwned):
 
     class Meta:
         ordering = ["next_due", "title"]
-        indexes = [models.Index(fields=["is_active", "next_due"], name="maintenance_due_idx")]
+        indexes = [
+            models.Index(fields=["is_active", "next_due"], name="maintenance_due_idx"),
+            models.Index(fields=["school", "function", "next_due"], name="maintenance_function_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -208,6 +208,44 @@ can_view_task = is_administrator | is_school_staff
 can_work_task = is_administrator | is_technician
 
 
+# --- FITS OM (om/, om.sysadmin): support staff read each function's policy, activities, logbooks and run books;
+# the network manager writes the policies and allocates the activities; technicians keep the server logbooks and
+# write run books, which the network manager reviews (obj: the school or a record).
+can_view_operations = is_administrator | is_school_staff
+can_manage_operations = is_administrator | is_network_manager
+can_keep_logbook = is_administrator | is_technician
+can_review_run_book = is_administrator | is_network_manager
+
+# --- Patch Management (om.patches): support staff read baselines, approvals and compliance; technicians and the
+# network manager keep the school's baselines, groups and imports; approving an update for a group (WSUS-style) is
+# the network manager's (obj: the school or a record). An authority's shared baselines: its consultants, support unit.
+can_view_patches = is_administrator | is_school_staff
+can_manage_patches = is_administrator | is_technician
+can_approve_patches = is_administrator | is_network_manager
+
+
+@rules.predicate
+def can_manage_update(user, row) -> bool:
+    """A baseline line: the school's technicians, or for an authority's shared line its staff (admin for all)."""
+    if row is None or not user.is_authenticated:
+        return False
+    if row.school_id is not None:
+        return can_manage_patches.test(user, row.school)
+    if row.authority_id is not None:
+        return is_administrator.test(user) or is_authority_staff.test(user, row.authority_id)
+    return is_administrator.test(user)
+
+
+# --- Security Administration (om.security): the breach log and who holds administrator rights are for the network
+# manager, the school's leaders and administrators only; they log breaches, tell the ICO and sign off access reviews.
+# The firewall and filtering register and antivirus states are support staff's reading; technicians and the network
+# manager keep the register (obj: the school or a record).
+can_view_security = is_administrator | is_network_manager | is_leader
+can_manage_breaches = can_view_security
+can_sign_off_access_review = is_administrator | is_network_manager | is_leader
+can_view_security_register = is_administrator | is_school_staff
+can_manage_firewall_rules = is_administrator | is_technician
+
 @rules.predicate
 def can_approve_library_item(user, item) -> bool:
     """Only tested versions go into the definitive software library: a school's item is approved (or withdrawn) by

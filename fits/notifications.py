@@ -122,6 +122,19 @@ EVENTS: dict[str, Event] = {
         "flagged incident is logged. It never carries the details: they sign in to read them.",
         headline="{reference}: a safeguarding concern was logged",
     ),
+    # Security Administration (om.security): the breach log, for the network manager and the school's leaders.
+    "breach_logged": Event(
+        "Data breach logged",
+        "To the school's network managers and leaders when a personal data breach is logged, with the time by which "
+        "the ICO must be told (72 hours from when it was found).",
+        headline="{reference} data breach logged: {title}",
+    ),
+    "ico_deadline": Event(
+        "ICO deadline near",
+        "Once per breach, to the school's network managers and leaders, when a breach that may have to be reported "
+        "is neither reported to the ICO nor recorded as not reportable 48 hours after it was found (or later).",
+        headline="{reference} report to the ICO due: {title}",
+    ),
     "review_due": Event(
         "Review due",
         "To an agreement's owner, and to the LEA's consultants for a school's traded-services subscription, 30 "

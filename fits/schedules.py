@@ -120,6 +120,37 @@ DEFAULT_SCHEDULES = [
         description="Tasks: each open task past its due date is told once to its assignee, else its group's "
         "members, else the school's network managers.",
     ),
+    # Patch Management (om.patches)
+    Schedule(
+        name="Check patch compliance",
+        task="om.patches.tasks.compliance_compute_task",
+        crontab="10 * * * *",  # at minute 10 of every hour (crontab.guru: "At minute 10")
+        description="Patch Management: each CI's state for each update approved for it (compliant, missing, "
+        "overdue, not reporting) is computed in SQL from the inventory and imported reports, with history and the "
+        "day's counts; an overdue critical update raises one task per device.",
+    ),
+    # Security Administration (om.security)
+    Schedule(
+        name="Raise firewall rule reviews",
+        task="om.security.tasks.firewall_reviews_raise_task",
+        crontab="35 5 * * *",  # at 05:35 every day (crontab.guru: "At 05:35")
+        description="Security: each firewall or filtering rule whose review falls due within two weeks gets one "
+        "review task (for its owner); running again raises nothing new.",
+    ),
+    Schedule(
+        name="Warn of ICO breach deadlines",
+        task="om.security.tasks.breaches_warn_deadline_task",
+        crontab="15 * * * *",  # at minute 15 of every hour (crontab.guru: "At minute 15")
+        description="Security: a breach that may have to be reported, neither reported to the ICO nor ruled out 48 "
+        "hours after it was found, is told once to the school's network managers and leaders.",
+    ),
+    Schedule(
+        name="Refresh antivirus status from inventories",
+        task="om.security.tasks.antivirus_refresh_task",
+        crontab="50 * * * *",  # at minute 50 of every hour (crontab.guru: "At minute 50")
+        description="Security: each computer's antivirus status (product, enabled, up to date) is read from its "
+        "latest agent inventory.",
+    ),
 ]
 
 

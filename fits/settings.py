@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeKindEnum": "changes.models.ChangeKind.choices",
         "ChangeStatusEnum": "changes.models.Status.choices",
         "ChangeRiskEnum": "changes.models.Risk.choices",
+        "BreachRiskEnum": "om.security.models.BreachRisk.choices",  # Security Administration's breach log
         "ApprovalRoleEnum": "changes.models.ApprovalRole.choices",
         "ReviewOutcomeEnum": "changes.models.ReviewOutcome.choices",
         "FreezeWindowKindEnum": "changes.models.FreezeWindow.Kind",
@@ -331,6 +332,8 @@ SPECTACULAR_SETTINGS = {
         "MonitoringStateEnum": "availability.models.State.choices",
         "CheckStatusEnum": "availability.models.Check.Status",
         "OutageKindEnum": "availability.models.Outage.Kind",
+        # FITS OM: Systems Administration (om/sysadmin/api.py)
+        "LogbookEntryKindEnum": "om.sysadmin.models.LogbookEntry.Kind",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

@@ -117,6 +117,14 @@ class Category(SharedOwned):
         help_text="New tickets in this category go to this group's queue.",
     )
     is_active = models.BooleanField(default=True)
+    # Security Administration (om.security): tickets in a security category are seen only by the school's network
+    # manager and leaders, administrators, the assignee and the reporter (IncidentQuerySet.visible_to).
+    is_security = models.BooleanField(
+        "security incidents",
+        default=False,
+        help_text="Security incidents and data breaches: only the network manager, school leaders, whoever works "
+        "the ticket and its caller see tickets in this category.",
+    )
 
     objects = models.Manager.from_queryset(CategoryQuerySet)()
 
@@ -297,6 +305,14 @@ def _glance_aggregates(since) -> dict[str, models.Aggregate]:
     }
 
 
+def security_school_ids(user: Any) -> frozenset[int]:
+    """Schools where `user` sees security incidents and breaches: as the network manager or a school leader."""
+    from fits.models import Role
+
+    readers = {Role.NETWORK_MANAGER, Role.SCHOOL_LEADER}
+    return frozenset(school_id for school_id, roles in user.school_roles.items() if roles & readers)
+
+
 class IncidentQuerySet(SchoolScopedQuerySet):
     def visible_to(self, user: Any) -> IncidentQuerySet:
         """Support staff see their schools' tickets; an ICT user sees only the ones they reported.
@@ -315,7 +331,11 @@ class IncidentQuerySet(SchoolScopedQuerySet):
             | models.Q(school_id__in=user.safeguarding_school_ids)
             | models.Q(assignee=user)
         )
-        return visible.filter((staff & may_see_sensitive) | models.Q(reporter=user))
+        # Security incidents (om.security): the network manager, leaders and whoever works it.
+        may_see_security = (
+            models.Q(security=False) | models.Q(school_id__in=security_school_ids(user)) | models.Q(assignee=user)
+        )
+        return visible.filter((staff & may_see_sensitive & may_see_security) | models.Q(reporter=user))
 
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -447,6 +467,13 @@ class Incident(SchoolOwned):
         default=False,
         help_text="A child-protection concern (e.g. something seen on a screen): only the safeguarding leads, "
         "school leaders and whoever works it will see this ticket.",
+    )
+    security = models.BooleanField(
+        "security incident",
+        default=False,
+        editable=False,
+        help_text="Set from the category (Category.is_security): only the network manager, school leaders, whoever "
+        "works it and the caller see it.",
     )
     lesson = models.CharField(
         max_length=150, blank=True, editable=False, help_text="The lesson timetabled in the room when it was logged."

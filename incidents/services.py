@@ -144,6 +144,7 @@ def incident_log(
         urgency=urgency,
         priority=priority_for(impact, urgency, authority_id=school.authority_id),
         safeguarding=safeguarding,
+        security=bool(category and category.is_security),
         lesson=str(lesson) if lesson else "",
         status=Status.PENDING_APPROVAL if awaiting_approval else Status.NEW,
     )
@@ -427,6 +428,34 @@ def incident_set_service(*, incident: Incident, actor: User, service) -> Inciden
         text=text,
         public=False,
         changes={"service": [str(old) if old else None, str(service) if service else None]},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_recategorise(*, incident: Incident, actor: User, category: Category | None) -> Incident:
+    """Put the ticket in another category (the desk's routing work). A security category (Category.is_security)
+    makes it a security incident, seen only by the network manager, leaders, whoever works it and the caller."""
+    incident = _locked(incident)
+    access.require(access.can_route_incident, actor, incident, "You cannot change the category of this ticket.")
+    if category is not None and not category.applies_at(incident.school):
+        raise ValidationError({"category": f"{category} is not a category at {incident.school}."})
+    if (category.pk if category else None) == incident.category_id:
+        return incident
+    old = incident.category
+    incident.category = category
+    incident.security = bool(category and category.is_security)
+    incident.save(update_fields=["category", "security", "updated_at"])
+    text = f"Category {old or 'none'} → {category or 'none'}."
+    if incident.security:
+        text += " A security incident: only the network manager, leaders, whoever works it and the caller see it."
+    activity.record(
+        incident,
+        actor=actor,
+        kind=Activity.Kind.FIELD,
+        text=text,
+        public=False,
+        changes={"category": [str(old) if old else None, str(category) if category else None]},
     )
     return incident
 

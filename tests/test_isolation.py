@@ -124,6 +124,8 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(tasks_world(schools, cast))
     cmdb.update(capacity_world(schools, cast))
     cmdb.update(availability_world(schools, cast))
+    cmdb.update(patches_world(schools, cast))
+    cmdb.update(security_world(schools, cast))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
     articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
     return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
@@ -510,6 +512,43 @@ def availability_world(schools: dict[str, School], cast: dict[str, User]) -> dic
     return records
 
 
+# Patch Management (om/patches): support staff's, like the CMDB (named with the [cmdb:slug] marker).
+PATCH_UPDATE, PATCH_GROUP = "patches.Update", "patches.PatchGroup"
+PATCH_STATE, PATCH_IMPORT = "patches.ComplianceState", "patches.PatchImport"
+
+
+def patches_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: a package in its baseline approved for its desktops, a desktop overdue with it (the compliance
+    run's state), and an imported report."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cmdb.models import ConfigurationItem
+    from cmdb.services import ci_create
+    from om.patches import services as patches
+    from om.patches.compliance import compliance_compute
+    from om.patches.models import ComplianceState
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {key: {} for key in (PATCH_UPDATE, PATCH_GROUP, PATCH_STATE, PATCH_IMPORT)}
+    for slug, school in schools.items():
+        tech, mark, admin = technicians[slug], cmdb_of(slug), cast["admin"]
+        pc = ci_create(school=school, actor=tech, kind="desktop", name=f"PC {mark}")
+        ConfigurationItem.objects.filter(pk=pc.pk).update(last_inventory_at=timezone.now())
+        update = patches.update_save(actor=tech, school=school, kind="package", identifier=f"pkg {mark}",
+                                     product=f"Debian {mark}", min_version="2.0")  # fmt: skip
+        group = patches.group_save(actor=tech, school=school, name=f"Desktops {mark}", ci_kind="desktop")
+        patches.approval_set(actor=admin, update=update, group=group, decision="approved",
+                             deadline=timezone.localdate() - timedelta(days=1))  # fmt: skip
+        csv = f"host,package,version\nPC {mark},pkg {mark},1.0\n"
+        report = patches.import_report(actor=tech, school=school, text=csv, file_name=f"report {mark}.csv")
+        compliance_compute(school_id=school.pk)
+        records[PATCH_UPDATE][slug], records[PATCH_GROUP][slug], records[PATCH_IMPORT][slug] = update, group, report
+        records[PATCH_STATE][slug] = ComplianceState.objects.get(ci=pc, update=update)
+    return records
+
+
 RFC = "changes.RequestForChange"
 RELEASE, LIBRARY_ITEM, MEDIA_LOAN = "releases.Release", "releases.SoftwareLibraryItem", "releases.MediaLoan"
 
@@ -634,6 +673,52 @@ def change_windows_world(schools: dict[str, School], cast: dict[str, User]):
     return records
 
 
+# Security Administration (om/security): the breach log, administrator accounts and access reviews are the network
+# manager's, leaders' and administrators' only (named with the [security:slug] marker); the firewall register and
+# antivirus states are support staff's, like the CMDB (the [cmdb:slug] marker).
+BREACH, BREACH_ACTION, RULE = "security.Breach", "security.BreachAction", "security.FirewallRule"
+ANTIVIRUS, ACCOUNT = "security.AntivirusStatus", "security.PrivilegedAccount"
+ACCESS_REVIEW, REVIEW_ITEM = "security.AccessReview", "security.AccessReviewItem"
+SECURITY_READERS_ONLY = (BREACH, ACCOUNT, ACCESS_REVIEW)  # BreachAction and AccessReviewItem by their prefixes
+
+
+def security_of(slug: str) -> str:
+    return f"[security:{slug}]"
+
+
+def security_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: a breach with an action, a firewall rule, a computer's antivirus state, an administrator
+    account and an access review of it in progress."""
+    from django.utils import timezone
+
+    from cmdb.services import ci_create
+    from om.security import services as security
+    from om.security.models import AntivirusStatus
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {key: {} for key in (BREACH, BREACH_ACTION, RULE, ANTIVIRUS, ACCOUNT,
+                                                               ACCESS_REVIEW, REVIEW_ITEM)}  # fmt: skip
+    for slug, school in schools.items():
+        admin, tech, secret, mark = cast["admin"], technicians[slug], security_of(slug), cmdb_of(slug)
+        breach = security.breach_log(school=school, actor=admin, title=f"Breach {secret}", description="Lost list.",
+                                     discovered_at=timezone.now())  # fmt: skip
+        records[BREACH][slug] = breach
+        records[BREACH_ACTION][slug] = security.breach_action_add(breach=breach, actor=admin, text=f"Act {secret}")
+        firewall = ci_create(school=school, actor=tech, kind="firewall", name=f"Firewall {mark}")
+        records[RULE][slug] = security.firewall_rule_save(actor=tech, firewall=firewall, name=f"Rule {mark}",
+                                                          purpose="Web traffic")  # fmt: skip
+        computer = ci_create(school=school, actor=tech, kind="desktop", name=f"PC {mark}")
+        records[ANTIVIRUS][slug] = AntivirusStatus.objects.create(school=school, ci=computer, product="Defender",
+                                                                  last_seen=timezone.now())  # fmt: skip
+        account = security.privileged_account_save(school=school, actor=admin, account=f"admin {secret}",
+                                                   system="Domain")  # fmt: skip
+        records[ACCOUNT][slug] = account
+        review = security.access_review_start(school=school, actor=admin)
+        records[ACCESS_REVIEW][slug] = review
+        records[REVIEW_ITEM][slug] = review.items.get()
+    return records
+
+
 # =============================================================================
 # Who sees what: written out by hand, never computed with visible_to
 # =============================================================================
@@ -647,15 +732,20 @@ class Sees:
     cmdb: frozenset[str] | None = None  # schools whose CMDB records they see, when not all of `schools`
     notifications: frozenset[str] = frozenset()  # the schools whose notification in the world is theirs
     saved_filters: frozenset[str] = frozenset()  # the schools whose saved workbench filters are theirs (owner only)
+    security: frozenset[str] = frozenset()  # the schools whose breach log and admin accounts they read
 
     def keys(self, model: str) -> frozenset[str]:
         cmdb = self.schools if self.cmdb is None else self.cmdb
+        if model.startswith(SECURITY_READERS_ONLY):  # the network manager's, leaders' and administrators'
+            return self.security
+        if model.startswith("security."):  # the firewall register and antivirus: support staff's
+            return cmdb
         if model == NOTIFICATION:
             return self.notifications
         if model.startswith(SAVED_FILTER):
             return self.saved_filters
         if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK,
-                             "availability.")):  # support staff's  # fmt: skip
+                             "availability.", "patches.")):  # support staff's  # fmt: skip
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -676,10 +766,10 @@ HIGHFIELD_STAFF = Sees(frozenset({"highfield"}), frozenset({"highfield-staff", "
 RIVERSIDE = frozenset({"riverside", "riverside-fixed"})
 
 SEES = {
-    "admin": Sees(BOLTON | {"westfield"}, frozenset(INCIDENTS)),
+    "admin": Sees(BOLTON | {"westfield"}, frozenset(INCIDENTS), security=BOLTON | {"westfield"}),
     "consultant": Sees(BOLTON, HIGHFIELD_STAFF.incidents | RIVERSIDE),
-    "leader": HIGHFIELD_STAFF,
-    "netmgr": HIGHFIELD_STAFF,
+    "leader": replace(HIGHFIELD_STAFF, security=frozenset({"highfield"})),
+    "netmgr": replace(HIGHFIELD_STAFF, security=frozenset({"highfield"})),
     "tech": replace(HIGHFIELD_STAFF, notifications=frozenset({"highfield"}), saved_filters=frozenset({"highfield"})),
     "desk": HIGHFIELD_STAFF,
     # An ICT user sees only the incidents they reported, and never the internal notes.
@@ -716,6 +806,8 @@ def forbidden_markers(world: World, viewer: str, *, slugs: bool = True) -> dict[
                 markers[f'"{slug}"'] = f"the slug of {slug}"
         if slug not in sees.keys("cmdb.ConfigurationItem"):
             markers[cmdb_of(slug)] = f"the CMDB of {slug}"
+        if slug not in sees.keys(BREACH):
+            markers[security_of(slug)] = f"the breach log or admin accounts of {slug}"
     for authority, slug in PACKAGE_KEYS.items():
         if slug not in sees.keys(PACKAGE):
             markers[lea_of(authority)] = f"the traded services of {authority}"
@@ -892,6 +984,17 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:availability-result-detail": RecordRoute(RESULT),
     "api:availability-outage-detail": RecordRoute(OUTAGE),
     "api:availability-poll-run-detail": RecordRoute(POLL_RUN),
+    # Patch Management (om/patches/views.py, api.py): support staff read it; technicians keep the baseline and import
+    # reports, the network manager approves (POSTs without a form answer with a message).
+    "patches:update_detail": RecordRoute(PATCH_UPDATE),
+    "patches:update_approve": RecordRoute(PATCH_UPDATE, method="post"),
+    "patches:update_rollout": RecordRoute(PATCH_UPDATE, method="post"),
+    "patches:group_detail": RecordRoute(PATCH_GROUP),
+    "api:patches-update-detail": RecordRoute(PATCH_UPDATE),
+    "api:patches-update-rollout": RecordRoute(PATCH_UPDATE, method="post"),
+    "api:patches-group-detail": RecordRoute(PATCH_GROUP),
+    "api:patches-compliance-detail": RecordRoute(PATCH_STATE),
+    "api:patches-import-detail": RecordRoute(PATCH_IMPORT),
     "releases:detail": RecordRoute(RELEASE),
     "releases:edit": RecordRoute(RELEASE),
     "releases:transition": RecordRoute(RELEASE, lambda r: {"pk": r.pk, "action": "build"}, method="post"),
@@ -1077,6 +1180,27 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "availability:maintenance_pause": RecordRoute(SCHEDULE, method="post"),
     "availability:maintenance_resume": RecordRoute(SCHEDULE, method="post"),
     "availability:maintenance_delete": RecordRoute(f"{SCHEDULE}:spare", method="post"),
+    # Security Administration (om/security/views.py, api.py): the breach log and admin accounts for the network
+    # manager, leaders and administrators; the firewall register and antivirus for support staff.
+    "security:breach_detail": RecordRoute(BREACH),
+    "security:breach_edit": RecordRoute(BREACH),
+    "security:breach_transition": RecordRoute(BREACH, method="post", data={"action": "contain"}),
+    "security:breach_report": RecordRoute(BREACH, method="post", data={}),
+    "security:breach_action_add": RecordRoute(BREACH, method="post", data={"text": ""}),
+    "security:breach_action_done": RecordRoute(BREACH_ACTION, method="post"),
+    "security:rule_detail": RecordRoute(RULE),
+    "security:rule_edit": RecordRoute(RULE, readers_sent_back=True),
+    "security:rule_review": RecordRoute(RULE, method="post", data={"note": ""}),
+    "security:account_remove": RecordRoute(ACCOUNT, method="post", data={"note": ""}),
+    "security:review_detail": RecordRoute(ACCESS_REVIEW),
+    "security:review_sign_off": RecordRoute(ACCESS_REVIEW, method="post"),
+    "security:review_decide": RecordRoute(REVIEW_ITEM, method="post", data={"decision": "keep"}),
+    "security:category_mark": RecordRoute(CATEGORY, method="post"),
+    "api:security-breach-detail": RecordRoute(BREACH),
+    "api:security-firewall-rule-detail": RecordRoute(RULE),
+    "api:security-antivirus-detail": RecordRoute(ANTIVIRUS),
+    "api:security-privileged-account-detail": RecordRoute(ACCOUNT),
+    "api:security-access-review-detail": RecordRoute(ACCESS_REVIEW),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -1120,6 +1244,15 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:availability-outage-list": ListRoute(shows=OUTAGE, cmdb=True),
     "api:availability-poll-run-list": ListRoute(shows=POLL_RUN, cmdb=True),
     "api:availability-figures-list": ListRoute(shows=CHECK, cmdb=True),  # the monitored CIs, by name
+    "patches:dashboard": ListRoute(shows=PATCH_STATE, cmdb=True),
+    "patches:compliance_list": ListRoute(shows=PATCH_STATE, cmdb=True),
+    "patches:update_list": ListRoute(shows=PATCH_UPDATE, cmdb=True),
+    "patches:group_list": ListRoute(shows=PATCH_GROUP, cmdb=True),
+    "patches:import_list": ListRoute(shows=PATCH_IMPORT, cmdb=True),
+    "api:patches-update-list": ListRoute(shows=PATCH_UPDATE, cmdb=True),
+    "api:patches-group-list": ListRoute(shows=PATCH_GROUP, cmdb=True),
+    "api:patches-compliance-list": ListRoute(shows=PATCH_STATE, cmdb=True),
+    "api:patches-import-list": ListRoute(shows=PATCH_IMPORT, cmdb=True),
     "availability:capacity": ListRoute(shows=METRIC, cmdb=True),
     "availability:threshold_list": ListRoute(shows=THRESHOLD, cmdb=True),
     "availability:threshold_create": ListRoute(cmdb=True),
@@ -1243,6 +1376,22 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "availability:maintenance_create": ListRoute(cmdb=True),
     "api:service-level-dashboard-list": ListRoute(refuses=True),
     "api:service-level-authority-list": ListRoute(refuses=True),
+    # Security Administration: support staff reach the pages (404 for anyone else, like the CMDB); the breach log and
+    # admin accounts list only what the network manager, leaders and administrators may read.
+    "security:breach_list": ListRoute(shows=BREACH, cmdb=True),
+    "security:breach_create": ListRoute(cmdb=True),  # the network manager and leaders; others are sent back
+    "security:rule_list": ListRoute(shows=RULE, cmdb=True),
+    "security:rule_create": ListRoute(cmdb=True),
+    "security:antivirus": ListRoute(cmdb=True),
+    "security:account_list": ListRoute(shows=ACCOUNT, cmdb=True),
+    "security:account_create": ListRoute(cmdb=True),
+    "security:account_import": ListRoute(cmdb=True),
+    "security:categories": ListRoute(shows=CATEGORY, cmdb=True),
+    "api:security-breach-list": ListRoute(shows=BREACH),
+    "api:security-firewall-rule-list": ListRoute(shows=RULE),
+    "api:security-antivirus-list": ListRoute(shows=ANTIVIRUS),
+    "api:security-privileged-account-list": ListRoute(shows=ACCOUNT),
+    "api:security-access-review-list": ListRoute(shows=ACCESS_REVIEW),
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
@@ -1288,6 +1437,10 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
         "the agents' door: authenticates agents with a school's key, not people (tests/cmdb/test_inventory.py)",
         method="post",
         public=True,
+    ),
+    "security:review_start": NoSchoolData(
+        "POST only: starts an access review at one of the viewer's schools (tests/om/security/test_register.py)",
+        method="post",
     ),
 }
 
@@ -1490,8 +1643,12 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     content = body(response)
     if model == INCIDENT:
         return f"[secret:{key}]" in content
+    if model.startswith(SECURITY_READERS_ONLY):
+        return security_of(key) in content
+    if model.startswith("security."):
+        return cmdb_of(key) in content
     if model.startswith(
-        ("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK, "availability.")
+        ("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK, "availability.", "patches.")
     ):
         return cmdb_of(key) in content
     if model == ARTICLE:

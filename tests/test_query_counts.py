@@ -583,7 +583,97 @@ class Rows:
                                       **device)  # fmt: skip
         maintenance.maintenance_raise_due()
 
+    # --- FITS OM: the OM base pages and Systems Administration (om/, om/sysadmin/) -------------------------------
+    def om_allocations(self, n: int) -> None:
+        """The sysadmin function's policy at highfield and its activities, each owned by tech."""
+        from om import services as om
+        from om.models import ActivityAllocation
+
+        admin, tech, school = self.cast["admin"], self.cast["tech"], self.highfield
+        om.policy_save(actor=admin, school=school, function="sysadmin", text="Back up nightly.", owner=tech)
+        while (made := ActivityAllocation.objects.count()) < n:
+            om.allocation_save(actor=admin, school=school, function="sysadmin", activity=f"Activity {made}",
+                               frequency="weekly", owner=tech, deputy=self.cast["netmgr"])  # fmt: skip
+
+    def routines(self, n: int) -> None:
+        """Routine operations at highfield, each with its first task raised (every other one of a server)."""
+        from django.utils import timezone
+
+        from availability import maintenance
+        from availability.models import MaintenanceSchedule
+        from cmdb import services as cmdb
+        from om.sysadmin import services as sysadmin
+
+        tech, school, today = self.cast["tech"], self.highfield, timezone.localdate()
+        while (made := MaintenanceSchedule.objects.count()) < n:
+            device = {"ci": cmdb.ci_create(school=school, actor=tech, kind="server", name=f"SRV-{made:02d}")}
+            sysadmin.routine_save(actor=tech, school=school, title=f"Routine {made}", recurrence="weekly",
+                                  school_days_only=False, lead_days=0, starts_on=today, assignee=tech,
+                                  **(device if made % 2 else {}))  # fmt: skip
+        maintenance.maintenance_raise_due()
+
+    def logbooks(self, n: int) -> None:
+        """Servers at highfield with a logbook entry each, and `n` entries in the first server's logbook."""
+        from cmdb import services as cmdb
+        from cmdb.models import ConfigurationItem
+        from om.sysadmin import services as sysadmin
+
+        tech, school = self.cast["tech"], self.highfield
+        while (made := ConfigurationItem.objects.filter(kind="server").count()) < n:
+            server = cmdb.ci_create(school=school, actor=tech, kind="server", name=f"SRV-{made:02d}")
+            sysadmin.logbook_add(actor=tech, ci=server, text=f"Built {made}", kind="change")
+            self.server = getattr(self, "server", None) or server
+        while self.server.logbook.count() < n:
+            sysadmin.logbook_add(actor=tech, ci=self.server, text="Checked.", kind="check")
+
+    def run_books(self, n: int) -> None:
+        """Run books at highfield, each of a CMDB service, half of them reviewed."""
+        from cmdb import services as cmdb
+        from om.sysadmin import services as sysadmin
+        from om.sysadmin.models import RunBook
+
+        tech, school = self.cast["tech"], self.highfield
+        while (made := RunBook.objects.count()) < n:
+            service = cmdb.ci_create(school=school, actor=tech, kind="service", name=f"Service {made}",
+                                     attributes={"purpose": "management"})
+            book = sysadmin.run_book_create(actor=tech, school=school, title=f"Run book {made}", ci=service,
+                                            owner=tech, start="Power on.", restore="From the NAS.")  # fmt: skip
+            if made % 2:
+                sysadmin.run_book_review(actor=self.cast["netmgr"], run_book=book)
+
+    # --- FITS OM: Patch Management (om/patches/) ------------------------------------------------------------------
+    def patches(self, n: int) -> None:
+        """At highfield: `n` package updates approved for `n` groups' desktops, `n` reporting desktops overdue with
+        each (n x n compliance states), `n` imported reports."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from cmdb import services as cmdb
+        from cmdb.models import ConfigurationItem
+        from om.patches import services as patches
+        from om.patches.compliance import compliance_compute
+        from om.patches.models import PatchGroup, PatchImport, Update
+
+        tech, admin, school = self.cast["tech"], self.cast["admin"], self.highfield
+        while (made := Update.objects.count()) < n:
+            pc = cmdb.ci_create(school=school, actor=tech, kind="desktop", name=f"PC-P{made:02d}")
+            ConfigurationItem.objects.filter(pk=pc.pk).update(last_inventory_at=timezone.now())
+            update = patches.update_save(actor=tech, school=school, kind="package", identifier=f"pkg-{made}",
+                                         product=f"Product {made % 5}", min_version="2.0")  # fmt: skip
+            group = patches.group_save(actor=tech, school=school, name=f"Group {made}", ci_kind="desktop")
+            patches.approval_set(actor=admin, update=update, group=group, decision="approved",
+                                 deadline=timezone.localdate() - timedelta(days=1))  # fmt: skip
+        while (made := PatchImport.objects.count()) < n:
+            patches.import_report(actor=tech, school=school, text=f"host,package,version\nPC-P00,pkg-0,1.{made}\n")
+        self.patch_update, self.patch_group = Update.objects.first(), PatchGroup.objects.first()
+        compliance_compute(school_id=school.pk)
+
     def kwargs(self, route: Route) -> dict[str, int]:
+        if "function" in route.kwarg_names:  # the OM base's page of one function
+            return {"function": "sysadmin"}
+        if route.key == "sysadmin:logbook":
+            return {"ci": self.server.pk}
         if "pk" not in route.kwarg_names:
             return {}
         if route.key.startswith("api:problem-"):
@@ -619,6 +709,7 @@ class Target:
 EVERYONE = ("staff", "desk", "tech", "netmgr", "leader", "consultant", "admin")
 CMDB_READERS = ("desk", "tech", "consultant", "admin")
 MONITORING_READERS = ("desk", "tech", "consultant", "admin")
+OM_READERS = ("desk", "tech", "netmgr", "admin")
 
 LISTS: dict[str, Target] = {
     "home": Target("incidents", EVERYONE, budget=12),
@@ -747,6 +838,28 @@ LISTS: dict[str, Target] = {
     "incidents:task_list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=10, small=1),
     "api:task-list": Target("planned_tasks", ("desk", "tech", "consultant", "admin"), budget=10, small=1),
     "availability:maintenance_list": Target("maintenance_schedules", ("desk", "tech", "admin"), budget=10, small=1),
+    # FITS OM: the functions, a function's policy and activities, and Systems Administration.
+    "om:index": Target("om_allocations", OM_READERS, budget=10, small=1),
+    "om:function": Target("om_allocations", OM_READERS, budget=12, small=1),
+    "api:om-policy-list": Target("om_allocations", OM_READERS, budget=9, small=1),
+    "api:om-activity-list": Target("om_allocations", OM_READERS, budget=9, small=1),
+    "sysadmin:routines": Target("routines", OM_READERS, budget=12, small=1),
+    "api:sysadmin-routine-list": Target("routines", OM_READERS, budget=9, small=1),
+    "sysadmin:servers": Target("logbooks", OM_READERS, budget=10, small=1),
+    "sysadmin:logbook": Target("logbooks", OM_READERS, budget=11, small=1),
+    "api:sysadmin-logbook-list": Target("logbooks", OM_READERS, budget=9, small=1),
+    "sysadmin:runbooks": Target("run_books", OM_READERS, budget=10, small=1),
+    # Patch Management: the dashboard (figures in SQL, overdue devices), the devices' states, baseline, groups, imports.
+    "patches:dashboard": Target("patches", OM_READERS, budget=1, small=1),
+    "patches:compliance_list": Target("patches", OM_READERS, budget=1, small=1),
+    "patches:update_list": Target("patches", OM_READERS, budget=1, small=1),
+    "patches:group_list": Target("patches", OM_READERS, budget=1, small=1),
+    "patches:import_list": Target("patches", OM_READERS, budget=1, small=1),
+    "api:patches-update-list": Target("patches", OM_READERS, budget=1, small=1),
+    "api:patches-group-list": Target("patches", OM_READERS, budget=1, small=1),
+    "api:patches-compliance-list": Target("patches", OM_READERS, budget=1, small=1),
+    "api:patches-import-list": Target("patches", OM_READERS, budget=1, small=1),
+    "api:sysadmin-runbook-list": Target("run_books", OM_READERS, budget=10, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
@@ -757,6 +870,32 @@ LISTS: dict[str, Target] = {
 }
 
 NOT_LISTS: dict[str, str] = {
+    # Patch Management (om/patches/)
+    "patches:update_detail": "one update: its approvals, counts and first 50 devices needing it (fixed slices)",
+    "patches:update_approve": "POST only",
+    "patches:update_rollout": "POST only",
+    "patches:group_detail": "one group: its approvals and members (fixed slices)",
+    "api:patches-update-rollout": "POST only",
+    # FITS OM base (om/) and Systems Administration (om/sysadmin/)
+    "om:policy_detail": "one policy and its timeline",
+    "om:policy_review": "POST only",
+    "om:policy_edit": "one form (its owner choices are one query)",
+    "om:allocation_create": "one form",
+    "om:allocation_edit": "one allocation's form",
+    "om:allocation_delete": "POST only",
+    "api:om-policy-detail": "one record",
+    "api:om-activity-detail": "one record",
+    "api:sysadmin-routine-detail": "one record",
+    "api:sysadmin-logbook-detail": "one record",
+    "api:sysadmin-runbook-detail": "one record",
+    "api:sysadmin-runbook-review": "POST only",
+    "sysadmin:routine_create": "one form",
+    "sysadmin:routines_load": "POST only",
+    "sysadmin:logbook_add": "POST only",
+    "sysadmin:runbook_create": "one form",
+    "sysadmin:runbook_detail": "one run book (its latest 20 versions: one query)",
+    "sysadmin:runbook_revise": "one form",
+    "sysadmin:runbook_review": "POST only",
     "availability:check_create": "one form (its CI and credential choices are one query each)",
     "availability:check_detail": "one check (its latest 50 results and rollups: one query each)",
     "availability:check_edit": "one check's form",

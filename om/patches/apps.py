@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from fits.navigation import NavItem
+
 
 class PatchesConfig(AppConfig):
     name = "om.patches"
@@ -7,4 +9,7 @@ class PatchesConfig(AppConfig):
     verbose_name = "Patch Management"
     fits_group = "om"
     fits_order = 60
-    navigation: list = []
+    navigation = [
+        NavItem("Patch compliance", "patches:dashboard", icon="refresh", visible="can_view_patches"),
+        NavItem("Patch baseline", "patches:update_list", icon="list-check", visible="can_view_patches"),
+    ]

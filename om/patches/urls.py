@@ -1,7 +1,19 @@
-"""patches pages."""
+"""Patch Management pages (om/patches/views.py)."""
 
-from django.urls import path  # noqa: F401 - the pages are added below
+from django.urls import path
+
+from om.patches import views
 
 app_name = "patches"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("compliance/", views.ComplianceListView.as_view(), name="compliance_list"),
+    path("updates/", views.UpdateListView.as_view(), name="update_list"),
+    path("updates/<int:pk>/", views.UpdateDetailView.as_view(), name="update_detail"),
+    path("updates/<int:pk>/approve/", views.UpdateApproveView.as_view(), name="update_approve"),
+    path("updates/<int:pk>/rollout/", views.UpdateRolloutView.as_view(), name="update_rollout"),
+    path("groups/", views.GroupListView.as_view(), name="group_list"),
+    path("groups/<int:pk>/", views.GroupDetailView.as_view(), name="group_detail"),
+    path("imports/", views.ImportListView.as_view(), name="import_list"),
+]

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from fits.navigation import NavItem
+
 
 class SysadminConfig(AppConfig):
     name = "om.sysadmin"
@@ -7,4 +9,9 @@ class SysadminConfig(AppConfig):
     verbose_name = "Systems Administration"
     fits_group = "om"
     fits_order = 10
-    navigation: list = []
+    navigation = [
+        NavItem("Operations", "om:index", icon="settings", visible="can_view_operations"),
+        NavItem("Routine operations", "sysadmin:routines", icon="list-check", visible="can_view_operations"),
+        NavItem("Server logbooks", "sysadmin:servers", icon="clipboard-list", visible="can_view_operations"),
+        NavItem("Run books", "sysadmin:runbooks", icon="book", visible="can_view_operations"),
+    ]

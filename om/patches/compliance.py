@@ -1,0 +1,284 @@
+"""The compliance run: every (CI, approved update) pair's state, computed set-based in SQL.
+
+No loop over CIs: one statement computes the pairs (group membership x approvals), the evidence (the CMDB's
+inventory, the firmware attribute, imported reports) and the state into a temporary table; three more record the
+history, store the states and count them per school for the day. Only the new overdue critical pairs are visited one
+by one, each raising its one task (FITS OM: the functions use the processes' tasks, not their own).
+
+The SQL is plain enough for PostgreSQL and SQLite alike; the two differ only in reading a JSON attribute.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from cmdb.models import ConfigurationItem, LifecycleStatus, SoftwareInstallation, SoftwareProduct
+from fits.models import School
+from om.patches.models import (
+    Approval,
+    ComplianceChange,
+    ComplianceDaily,
+    ComplianceRun,
+    ComplianceState,
+    Decision,
+    GroupMember,
+    InstalledUpdate,
+    PatchGroup,
+    Severity,
+    State,
+    Update,
+    UpdateKind,
+    VersionKey,
+    version_key,
+)
+
+# A CI that has sent no inventory and figured in no imported report for this long is "not reporting".
+STALE_DAYS = getattr(settings, "FITS_PATCH_STALE_DAYS", 14)
+# CIs that are no longer (or not yet) on the network owe no patches.
+IN_SERVICE = (LifecycleStatus.LIVE, LifecycleStatus.IN_REPAIR)
+TEMP = "patch_computed"
+
+
+@dataclass
+class RunResult:
+    run: ComplianceRun
+    rows: int
+    changed: int
+    tasks_raised: int
+
+
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _firmware_expr(alias: str) -> str:
+    column = f"{alias}.{connection.ops.quote_name('attributes')}"
+    if connection.vendor == "postgresql":
+        return f"({column}::jsonb ->> 'firmware')"
+    return f"json_extract({column}, '$.firmware')"
+
+
+def _school_filter(alias: str, school_id: int | None) -> tuple[str, list]:
+    if school_id is None:
+        return "", []
+    return f" AND {alias}.school_id = %s", [school_id]
+
+
+def refresh_version_keys(school_id: int | None = None) -> int:
+    """Give every version text the inventory reports for a baseline's product (or as firmware) its sortable key.
+
+    Only distinct texts not yet known are computed, in Python: a few thousand at an authority's size, however many
+    installations carry them.
+    """
+    match_names = Update.objects.exclude(kind=UpdateKind.FIRMWARE).values("match_name")
+    products = SoftwareProduct.objects.annotate(match=Lower("name")).filter(match__in=match_names)
+    if school_id is not None:
+        products = products.filter(school_id=school_id)
+    installed = SoftwareInstallation.objects.filter(product__in=products.values("pk")).values_list("version", flat=True)
+    known = VersionKey.objects.values("version")
+    texts = set(installed.exclude(version__in=known).distinct())
+    firmware_cis = ConfigurationItem.objects.filter(attributes__has_key="firmware")
+    if school_id is not None:
+        firmware_cis = firmware_cis.filter(school_id=school_id)
+    texts |= {str(value) for value in firmware_cis.values_list("attributes__firmware", flat=True) if value}
+    texts -= set(VersionKey.objects.filter(version__in=texts).values_list("version", flat=True))
+    VersionKey.objects.bulk_create(
+        [VersionKey(version=text[:255], key=version_key(text)) for text in texts if text],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return len(texts)
+
+
+def _compute_sql(school_id: int | None, today, stale) -> tuple[str, list]:
+    ci, group, member, approval = _t(ConfigurationItem), _t(PatchGroup), _t(GroupMember), _t(Approval)
+    update, inst, product = _t(Update), _t(SoftwareInstallation), _t(SoftwareProduct)
+    keys, imported = _t(VersionKey), _t(InstalledUpdate)
+    group_filter, group_params = _school_filter("g", school_id)
+    member_filter, member_params = _school_filter("m", school_id)
+    firmware = _firmware_expr("c")
+    statuses = ", ".join(f"'{status}'" for status in IN_SERVICE)
+    sql = f"""
+    CREATE TEMP TABLE {TEMP} AS
+    WITH membership AS (
+        SELECT g.id AS group_id, c.id AS ci_id
+        FROM {group} g JOIN {ci} c ON c.school_id = g.school_id AND c.kind = g.ci_kind
+        WHERE g.ci_kind <> '' AND (g.location_id IS NULL OR c.location_id = g.location_id)
+              AND c.status IN ({statuses}){group_filter}
+        UNION
+        SELECT m.group_id, m.ci_id
+        FROM {member} m JOIN {ci} c ON c.id = m.ci_id
+        WHERE c.status IN ({statuses}){member_filter}
+    ),
+    pairs AS (
+        SELECT mem.ci_id, a.update_id,
+               MIN(CASE WHEN a.decision = '{Decision.APPROVED}' THEN a.deadline END) AS deadline
+        FROM {approval} a JOIN membership mem ON mem.group_id = a.group_id
+        GROUP BY mem.ci_id, a.update_id
+        HAVING SUM(CASE WHEN a.decision = '{Decision.APPROVED}' THEN 0 ELSE 1 END) = 0
+    ),
+    targets AS (
+        SELECT p.ci_id, p.update_id, p.deadline, c.school_id, u.kind, u.min_version_key,
+               c.last_inventory_at, {firmware} AS firmware
+        FROM pairs p JOIN {update} u ON u.id = p.update_id JOIN {ci} c ON c.id = p.ci_id
+        WHERE u.kind <> '{UpdateKind.FIRMWARE}' OR LOWER(c.model_name) = u.match_name
+    ),
+    evidence AS (
+        SELECT t.ci_id, t.update_id, si.version AS version,
+               CASE WHEN t.kind = '{UpdateKind.WINDOWS_KB}' OR t.min_version_key = ''
+                         OR vk.{connection.ops.quote_name("key")} >= t.min_version_key THEN 1 ELSE 0 END AS ok
+        FROM {update} u
+        JOIN {product} sp ON LOWER(sp.name) = u.match_name
+        JOIN {inst} si ON si.product_id = sp.id
+        JOIN targets t ON t.ci_id = si.ci_id AND t.update_id = u.id
+        LEFT JOIN {keys} vk ON vk.version = si.version
+        WHERE u.kind <> '{UpdateKind.FIRMWARE}'
+        UNION ALL
+        SELECT t.ci_id, t.update_id, t.firmware,
+               CASE WHEN t.min_version_key = '' OR vk.{connection.ops.quote_name("key")} >= t.min_version_key
+                    THEN 1 ELSE 0 END
+        FROM targets t LEFT JOIN {keys} vk ON vk.version = t.firmware
+        WHERE t.kind = '{UpdateKind.FIRMWARE}' AND t.firmware IS NOT NULL AND t.firmware <> ''
+        UNION ALL
+        SELECT t.ci_id, t.update_id, iu.version,
+               CASE WHEN iu.installed AND (t.kind = '{UpdateKind.WINDOWS_KB}' OR t.min_version_key = ''
+                                           OR iu.version_key >= t.min_version_key) THEN 1 ELSE 0 END
+        FROM targets t JOIN {imported} iu ON iu.ci_id = t.ci_id AND iu.update_id = t.update_id
+    ),
+    best AS (
+        SELECT ci_id, update_id, MAX(ok) AS ok, MAX(version) AS version
+        FROM evidence GROUP BY ci_id, update_id
+    ),
+    seen AS (
+        SELECT iu.ci_id, MAX(iu.reported_at) AS reported_at
+        FROM {imported} iu JOIN (SELECT DISTINCT ci_id FROM pairs) p ON p.ci_id = iu.ci_id
+        GROUP BY iu.ci_id
+    )
+    SELECT t.ci_id, t.update_id, t.school_id, t.deadline, COALESCE(b.version, '') AS version,
+           CASE
+               WHEN b.ok = 1 THEN '{State.COMPLIANT}'
+               WHEN CASE WHEN t.last_inventory_at >= %s THEN 1 ELSE 0 END
+                    + CASE WHEN s.reported_at >= %s THEN 1 ELSE 0 END
+                    + CASE WHEN t.kind = '{UpdateKind.FIRMWARE}' AND b.ci_id IS NOT NULL THEN 1 ELSE 0 END = 0
+                   THEN '{State.UNKNOWN}'
+               WHEN t.deadline < %s THEN '{State.OVERDUE}'
+               ELSE '{State.MISSING}'
+           END AS state
+    FROM targets t
+    LEFT JOIN best b ON b.ci_id = t.ci_id AND b.update_id = t.update_id
+    LEFT JOIN seen s ON s.ci_id = t.ci_id
+    """
+    params = [*group_params, *member_params, stale, stale, today]
+    return sql, params
+
+
+def compliance_compute(*, school_id: int | None = None) -> RunResult:
+    """Compute every CI's patch compliance (at one school, or at all), record the changes and the day's counts, and
+    raise one task per CI and overdue critical update. Running it again changes nothing that has not changed."""
+    started = timezone.now()
+    clock = time.monotonic()
+    scope = School.objects.filter(pk=school_id).values_list("slug", flat=True).first() if school_id else ""
+    run = ComplianceRun.objects.create(scope=scope or "", started_at=started)
+    refresh_version_keys(school_id)
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(started)
+    today_date = timezone.localdate(started)
+    today = ops.adapt_datefield_value(today_date)
+    stale = ops.adapt_datetimefield_value(started - timedelta(days=STALE_DAYS))
+    state_t, change_t, daily_t = _t(ComplianceState), _t(ComplianceChange), _t(ComplianceDaily)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
+        sql, params = _compute_sql(school_id, today, stale)
+        cursor.execute(sql, params)
+        cursor.execute(f"CREATE UNIQUE INDEX {TEMP}_pair ON {TEMP} (ci_id, update_id)")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {TEMP}")
+        cursor.execute(f"SELECT COUNT(*) FROM {TEMP}")
+        rows = cursor.fetchone()[0]
+        # History: each pair whose state is new or different.
+        cursor.execute(
+            f"""INSERT INTO {change_t} (school_id, ci_id, update_id, old_state, new_state, changed_at)
+            SELECT c.school_id, c.ci_id, c.update_id, COALESCE(s.state, ''), c.state, %s
+            FROM {TEMP} c LEFT JOIN {state_t} s ON s.ci_id = c.ci_id AND s.update_id = c.update_id
+            WHERE s.id IS NULL OR s.state <> c.state""",
+            [now],
+        )
+        changed = cursor.rowcount
+        cursor.execute(
+            f"""INSERT INTO {state_t}
+                (school_id, ci_id, update_id, state, since, deadline, installed_version, checked_at, task_id)
+            SELECT c.school_id, c.ci_id, c.update_id, c.state, %s, c.deadline, c.version, %s, NULL
+            FROM {TEMP} c WHERE 1 = 1
+            ON CONFLICT (ci_id, update_id) DO UPDATE SET
+                since = CASE WHEN {state_t}.state <> excluded.state THEN excluded.since ELSE {state_t}.since END,
+                state = excluded.state, deadline = excluded.deadline,
+                installed_version = excluded.installed_version, checked_at = excluded.checked_at""",
+            [now, now],
+        )
+        school_filter, school_params = _school_filter(state_t, school_id)
+        # Pairs no longer approved (declined, the CI left the group or retired) are no longer judged.
+        cursor.execute(
+            f"""DELETE FROM {state_t} WHERE NOT EXISTS (
+                SELECT 1 FROM {TEMP} c WHERE c.ci_id = {state_t}.ci_id AND c.update_id = {state_t}.update_id
+            ){school_filter}""",
+            school_params,
+        )
+        daily_filter, daily_params = _school_filter(daily_t, school_id)
+        cursor.execute(f"DELETE FROM {daily_t} WHERE day = %s{daily_filter}", [today, *daily_params])
+        cursor.execute(
+            f"""INSERT INTO {daily_t} (school_id, day, state, count)
+            SELECT school_id, %s, state, COUNT(*) FROM {state_t} WHERE 1 = 1{school_filter}
+            GROUP BY school_id, state""",
+            [today, *school_params],
+        )
+        cursor.execute(f"DROP TABLE {TEMP}")
+    raised = raise_overdue_tasks(school_id=school_id)
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.monotonic() - clock) * 1000)
+    run.rows, run.changed, run.tasks_raised = rows, changed, raised
+    run.save(update_fields=["finished_at", "duration_ms", "rows", "changed", "tasks_raised"])
+    return RunResult(run=run, rows=rows, changed=changed, tasks_raised=raised)
+
+
+def raise_overdue_tasks(*, school_id: int | None = None) -> int:
+    """One task per CI and overdue critical update (source_key "patch:CI:UPDATE"), whatever the number of runs:
+    a pair that has its task is not visited again."""
+    from incidents.models import TaskOrigin
+    from incidents.task_services import task_raise
+
+    due = (
+        ComplianceState.objects.filter(state=State.OVERDUE, update__severity=Severity.CRITICAL, task__isnull=True)
+        .select_related("school", "ci", "update")
+        .order_by("pk")
+    )
+    if school_id is not None:
+        due = due.filter(school_id=school_id)
+    raised = 0
+    for row in due.iterator(chunk_size=500):
+        update = row.update
+        version = f" {update.min_version} or later" if update.min_version else ""
+        task = task_raise(
+            school=row.school,
+            title=f"Install {update.identifier}{version} on {row.ci.name}"[:200],
+            origin=TaskOrigin.ROUTINE,
+            description=(
+                f"Patch Management: the critical update {update} ({update.product}) was due on {row.deadline} and "
+                f"{row.ci.name} does not have it"
+                + (f" (it reports {row.installed_version})." if row.installed_version else ".")
+            ),
+            steps=[f"Install {update.identifier}{version}", "Check the next inventory shows it installed"],
+            due_on=timezone.localdate(),
+            ci=row.ci,
+            source=update,
+            source_key=f"patch:{row.ci_id}:{update.pk}",
+        )
+        ComplianceState.objects.filter(pk=row.pk).update(task=task)
+        raised += 1
+    return raised
