@@ -266,12 +266,6 @@ class AllocationEditView(OperationsAccessMixin, ScopedViewMixin, ServiceErrorMix
             self.function = Function(self.object.function)
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request, *args, **kwargs):
-        if not access.can_manage_operations.test(request.user, self.object):
-            messages.info(request, "Only the network manager allocates the activities.")
-            return redirect("om:function", function=self.object.function)
-        return super().get(request, *args, **kwargs)
-
     def get_form_kwargs(self):
         kwargs = {**super().get_form_kwargs(), "user": self.request.user, "fixed_school": self.object.school}
         if self.request.method == "GET":
@@ -279,7 +273,9 @@ class AllocationEditView(OperationsAccessMixin, ScopedViewMixin, ServiceErrorMix
         return kwargs
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "function": self.function, "allocation": self.object}
+        can_manage = access.can_manage_operations.test(self.request.user, self.object)
+        return {**super().get_context_data(**kwargs), "function": self.function, "allocation": self.object,
+                "can_manage": can_manage}  # fmt: skip
 
     def form_valid(self, form):
         try:

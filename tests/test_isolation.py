@@ -124,6 +124,7 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(tasks_world(schools, cast))
     cmdb.update(capacity_world(schools, cast))
     cmdb.update(availability_world(schools, cast))
+    cmdb.update(sysadmin_world(schools, cast))
     cmdb.update(patches_world(schools, cast))
     cmdb.update(security_world(schools, cast))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
@@ -549,6 +550,48 @@ def patches_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str
     return records
 
 
+# FITS OM base and Systems Administration (om/, om/sysadmin/): support staff's, like the CMDB ([cmdb:slug]).
+POLICY, ALLOCATION, ROUTINE = "om.FunctionPolicy", "om.ActivityAllocation", "availability.MaintenanceSchedule:routine"
+SERVER, LOGBOOK, RUN_BOOK = "sysadmin.Server", "sysadmin.LogbookEntry", "sysadmin.RunBook"
+# Pages about one OM function (not one record): the function their URL names (url_of fills these in).
+FIXED_KWARGS: dict[str, dict[str, Any]] = {
+    "om:function": {"function": "sysadmin"},
+    "om:policy_edit": {"function": "sysadmin"},
+    "om:allocation_create": {"function": "sysadmin"},
+}
+
+
+def sysadmin_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: the sysadmin policy and an activity (and a spare one to remove), a routine operation, a
+    server with a logbook entry, and a run book of a CMDB service."""
+    from datetime import date
+
+    from cmdb.services import ci_create
+    from om import services as om
+    from om.sysadmin import services as sysadmin
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    keys = (POLICY, ALLOCATION, f"{ALLOCATION}:spare", ROUTINE, SERVER, LOGBOOK, RUN_BOOK)
+    records: dict[str, dict[str, Any]] = {key: {} for key in keys}
+    admin = cast["admin"]
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        records[POLICY][slug] = om.policy_save(actor=admin, school=school, function="sysadmin", text=f"Policy {mark}")
+        for key, name in ((ALLOCATION, "Backups"), (f"{ALLOCATION}:spare", "Spare")):
+            records[key][slug] = om.allocation_save(actor=admin, school=school, function="sysadmin",
+                                                    activity=f"{name} {mark}", frequency="daily", owner=tech)  # fmt: skip
+        records[ROUTINE][slug] = sysadmin.routine_save(actor=tech, school=school, title=f"Routine {mark}",
+                                                       recurrence="weekly", starts_on=date(2026, 12, 7))  # fmt: skip
+        server = ci_create(school=school, actor=tech, kind="server", name=f"Server {mark}")
+        records[SERVER][slug] = server
+        records[LOGBOOK][slug] = sysadmin.logbook_add(actor=tech, ci=server, text=f"Checked {mark}")
+        service = ci_create(school=school, actor=tech, kind="service", name=f"Mail {mark}",
+                            attributes={"purpose": "management"})  # fmt: skip
+        records[RUN_BOOK][slug] = sysadmin.run_book_create(actor=tech, school=school, title=f"Run book {mark}",
+                                                           ci=service, start=f"Start {mark}")  # fmt: skip
+    return records
+
+
 RFC = "changes.RequestForChange"
 RELEASE, LIBRARY_ITEM, MEDIA_LOAN = "releases.Release", "releases.SoftwareLibraryItem", "releases.MediaLoan"
 
@@ -745,7 +788,7 @@ class Sees:
         if model.startswith(SAVED_FILTER):
             return self.saved_filters
         if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK,
-                             "availability.", "patches.")):  # support staff's  # fmt: skip
+                             "availability.", "patches.", "om.", "sysadmin.")):  # support staff's  # fmt: skip
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -1180,6 +1223,22 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "availability:maintenance_pause": RecordRoute(SCHEDULE, method="post"),
     "availability:maintenance_resume": RecordRoute(SCHEDULE, method="post"),
     "availability:maintenance_delete": RecordRoute(f"{SCHEDULE}:spare", method="post"),
+    # FITS OM base (om/views.py, api.py) and Systems Administration (om/sysadmin/views.py, api.py)
+    "om:policy_detail": RecordRoute(POLICY),
+    "om:policy_review": RecordRoute(POLICY, method="post"),
+    "om:allocation_edit": RecordRoute(ALLOCATION, readers_sent_back=True),
+    "om:allocation_delete": RecordRoute(f"{ALLOCATION}:spare", method="post"),
+    "api:om-policy-detail": RecordRoute(POLICY),
+    "api:om-activity-detail": RecordRoute(ALLOCATION),
+    "api:sysadmin-routine-detail": RecordRoute(ROUTINE),
+    "api:sysadmin-logbook-detail": RecordRoute(LOGBOOK),
+    "api:sysadmin-runbook-detail": RecordRoute(RUN_BOOK),
+    "api:sysadmin-runbook-review": RecordRoute(RUN_BOOK, method="post"),
+    "sysadmin:logbook": RecordRoute(SERVER, lambda r: {"ci": r.pk}),
+    "sysadmin:logbook_add": RecordRoute(SERVER, lambda r: {"ci": r.pk}, method="post", data={"text": "Looked."}),
+    "sysadmin:runbook_detail": RecordRoute(RUN_BOOK),
+    "sysadmin:runbook_revise": RecordRoute(RUN_BOOK, readers_sent_back=True),
+    "sysadmin:runbook_review": RecordRoute(RUN_BOOK, method="post"),
     # Security Administration (om/security/views.py, api.py): the breach log and admin accounts for the network
     # manager, leaders and administrators; the firewall register and antivirus for support staff.
     "security:breach_detail": RecordRoute(BREACH),
@@ -1374,6 +1433,20 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:task-list": ListRoute(shows=PLANNED_TASK, cmdb=True),
     "availability:maintenance_list": ListRoute(shows=SCHEDULE, cmdb=True),
     "availability:maintenance_create": ListRoute(cmdb=True),
+    # FITS OM base and Systems Administration: support staff's (404 for anyone else, like the CMDB).
+    "om:index": ListRoute(cmdb=True),
+    "om:function": ListRoute(shows=ALLOCATION, cmdb=True),  # FIXED_KWARGS: the sysadmin function
+    "om:policy_edit": ListRoute(cmdb=True),
+    "om:allocation_create": ListRoute(cmdb=True),
+    "api:om-policy-list": ListRoute(shows=POLICY, cmdb=True),
+    "api:om-activity-list": ListRoute(shows=ALLOCATION, cmdb=True),
+    "sysadmin:routines": ListRoute(shows=ROUTINE, cmdb=True),
+    "sysadmin:routine_create": ListRoute(cmdb=True),
+    "api:sysadmin-routine-list": ListRoute(shows=ROUTINE, cmdb=True),
+    "sysadmin:servers": ListRoute(shows=SERVER, cmdb=True),
+    "api:sysadmin-logbook-list": ListRoute(shows=LOGBOOK, cmdb=True),
+    "sysadmin:runbooks": ListRoute(shows=RUN_BOOK, cmdb=True),
+    "sysadmin:runbook_create": ListRoute(cmdb=True),
     "api:service-level-dashboard-list": ListRoute(refuses=True),
     "api:service-level-authority-list": ListRoute(refuses=True),
     # Security Administration: support staff reach the pages (404 for anyone else, like the CMDB); the breach log and
@@ -1395,6 +1468,10 @@ LIST_ROUTES: dict[str, ListRoute] = {
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
+    "sysadmin:routines_load": NoSchoolData(
+        "loads the routine operations into the chosen school only, by the network manager (tests/om/sysadmin)",
+        method="post",
+    ),
     "incidents:timetable_import_confirm": NoSchoolData(
         "imports only a timetable this session previewed, into its school (tests/incidents/test_lessons.py)",
         method="post",
@@ -1457,7 +1534,7 @@ def routes_in(table: dict[str, Any]) -> list[Route]:
 
 
 def url_of(route: Route, kwargs: dict[str, Any], fmt: str = "json") -> str:
-    return route.url({**kwargs, "format": fmt})
+    return route.url({**FIXED_KWARGS.get(route.key, {}), **kwargs, "format": fmt})
 
 
 def send(client: Client, route: Route, method: str, url: str, data: dict[str, Any] | None = None):
@@ -1499,7 +1576,7 @@ def test_every_route_is_classified():
             missing = set(route.kwarg_names) - set(spec.kwargs(record)) - {"format"}
             if missing:
                 problems.append(f"RECORD_ROUTES[{route.key!r}] does not fill {sorted(missing)}")
-        elif route.kwarg_names and set(route.kwarg_names) != {"format"}:
+        elif route.kwarg_names and set(route.kwarg_names) - {"format"} - set(FIXED_KWARGS.get(route.key, {})):
             problems.append(f"{route.key!r} takes {route.kwarg_names}: it is about one record, use RECORD_ROUTES")
     routed = {route.key for route in routes()}
     problems += [f"{key!r} is in a table but no longer routed: remove it" for key in sorted(known - routed)]
@@ -1648,7 +1725,8 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     if model.startswith("security."):
         return cmdb_of(key) in content
     if model.startswith(
-        ("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK, "availability.", "patches.")
+        ("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK, "availability.", "patches.",
+         "om.", "sysadmin.")
     ):
         return cmdb_of(key) in content
     if model == ARTICLE:
@@ -1841,3 +1919,48 @@ def test_administrators_still_see_every_school_in_the_admin(world, client_for):
     assert all(f"[secret:{key}]" in changelist.content.decode() for key in INCIDENTS)
     change = client.get(reverse("admin:incidents_incident_change", args=[world.incidents["westfield"].pk]))
     assert change.status_code == 200 and "Westfield High School" in change.content.decode()
+
+
+# =============================================================================
+# Security incidents (om.security): narrower than the school, like safeguarding concerns
+# =============================================================================
+
+SECURITY_INCIDENT = "Phishing link clicked in the office [security-incident]"
+
+
+@pytest.mark.parametrize("viewer", ["tech", "desk", "staff"])
+def test_a_security_incident_reaches_no_technician_desk_or_ict_user_anywhere(viewer, world, client_for, api_for):
+    """An incident in a security category at highfield, logged by its network manager and assigned to nobody, is in
+    no list, home page, search, form or endpoint of highfield's technician, desk or ICT user (the walk of every
+    listed route, searched too), and each of its pages and endpoints answers them 404."""
+    from om.security.services import category_mark_security
+
+    netmgr, highfield = world.people["netmgr"], world.schools["highfield"]
+    category = services.category_save(actor=netmgr, school=highfield, name="Security incident")
+    category = category_mark_security(category=category, actor=netmgr, is_security=True)
+    incident = services.incident_log(school=highfield, logged_by=netmgr, title=SECURITY_INCIDENT,
+                                     description="Credentials typed into a fake login page.", impact=2, urgency=2,
+                                     category=category)  # fmt: skip
+    assert incident.security
+    page, api = clients(world.people[viewer], client_for, api_for)
+    problems = []
+    for route in routes_in(LIST_ROUTES):
+        client = api if route.is_api else page
+        for fmt in ["json", "api"] if route.is_api else ["json"]:
+            in_query = f"format={fmt}" if route.is_api and "format" not in route.kwarg_names else ""
+            for search in ("", "q=Phishing"):
+                params = "&".join(part for part in (search, in_query) if part)
+                url = url_of(route, {}, fmt) + (f"?{params}" if params else "")
+                if "[security-incident]" in body(client.get(url)):
+                    problems.append(f"GET {url} as {viewer} shows the security incident")
+    for route in routes_in(RECORD_ROUTES):
+        spec = RECORD_ROUTES[route.key]
+        if spec.model == INCIDENT and spec.method == "get":
+            url = url_of(route, spec.kwargs(incident))
+            status = send(api if route.is_api else page, route, "get", url).status_code
+            if status != 404:
+                problems.append(f"GET {url} as {viewer}: {status}, expected 404")
+    assert not problems, "\n".join(problems)
+    # Those who may see it do: the network manager (its reporter) and the school's leader.
+    for allowed in ("netmgr", "leader"):
+        assert SECURITY_INCIDENT in client_for(world.people[allowed]).get(incident.get_absolute_url()).content.decode()

@@ -669,6 +669,44 @@ class Rows:
         self.patch_update, self.patch_group = Update.objects.first(), PatchGroup.objects.first()
         compliance_compute(school_id=school.pk)
 
+    # --- FITS OM: Security Administration (om/security/) -----------------------------------------------------------
+    def security(self, n: int) -> None:
+        """At highfield: `n` breaches (each with an action), firewall rules, computers with an antivirus state (half
+        of them unprotected), administrator accounts and categories; two access reviews (one signed off)."""
+        from django.utils import timezone
+
+        from cmdb import services as cmdb
+        from incidents import services as incidents
+        from incidents.models import Category
+        from om.security import services as security
+        from om.security.models import AccessReview, AntivirusStatus, Breach, FirewallRule, PrivilegedAccount
+
+        netmgr, tech, school, now = self.cast["netmgr"], self.cast["tech"], self.highfield, timezone.now()
+        self.firewall = getattr(self, "firewall", None) or cmdb.ci_create(school=school, actor=tech, kind="firewall",
+                                                                          name="HF-FW")  # fmt: skip
+        while (made := Breach.objects.count()) < n:
+            breach = security.breach_log(school=school, actor=netmgr, title=f"Breach {made}", description="Lost.",
+                                         discovered_at=now, people_affected=made)  # fmt: skip
+            security.breach_action_add(breach=breach, actor=netmgr, text="Recall", owner=tech)
+        while (made := FirewallRule.objects.count()) < n:
+            security.firewall_rule_save(actor=tech, firewall=self.firewall, name=f"Rule {made}", purpose="Web",
+                                        owner=tech)  # fmt: skip
+        while (made := AntivirusStatus.objects.count()) < n:
+            pc = cmdb.ci_create(school=school, actor=tech, kind="desktop", name=f"PC-AV{made:02d}")
+            AntivirusStatus.objects.create(school=school, ci=pc, product="Defender", enabled=True,
+                                           up_to_date=bool(made % 2), last_seen=now)  # fmt: skip
+        while (made := PrivilegedAccount.objects.count()) < n:
+            security.privileged_account_save(school=school, actor=netmgr, account=f"admin{made}", system="Domain",
+                                             person=tech)  # fmt: skip
+        while (made := Category.objects.count()) < n:
+            incidents.category_save(actor=netmgr, school=school, name=f"Category {made}")
+        if not AccessReview.objects.exists():
+            review = security.access_review_start(school=school, actor=netmgr)
+            for item in review.items.all():
+                security.access_review_decide(item=item, actor=netmgr, decision="keep")
+            security.access_review_sign_off(review=review, actor=netmgr)
+            security.access_review_start(school=school, actor=netmgr)
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "function" in route.kwarg_names:  # the OM base's page of one function
             return {"function": "sysadmin"}
@@ -710,6 +748,7 @@ EVERYONE = ("staff", "desk", "tech", "netmgr", "leader", "consultant", "admin")
 CMDB_READERS = ("desk", "tech", "consultant", "admin")
 MONITORING_READERS = ("desk", "tech", "consultant", "admin")
 OM_READERS = ("desk", "tech", "netmgr", "admin")
+SECURITY_READERS = ("netmgr", "leader", "admin")  # the breach log and who holds administrator rights
 
 LISTS: dict[str, Target] = {
     "home": Target("incidents", EVERYONE, budget=12),
@@ -860,6 +899,18 @@ LISTS: dict[str, Target] = {
     "api:patches-compliance-list": Target("patches", OM_READERS, budget=1, small=1),
     "api:patches-import-list": Target("patches", OM_READERS, budget=1, small=1),
     "api:sysadmin-runbook-list": Target("run_books", OM_READERS, budget=10, small=1),
+    # Security Administration: the breach log and admin accounts (network manager, leaders), the register and
+    # antivirus (support staff), the security categories.
+    "security:breach_list": Target("security", SECURITY_READERS, budget=12, small=1),
+    "security:rule_list": Target("security", OM_READERS, budget=12, small=1),
+    "security:antivirus": Target("security", OM_READERS, budget=12, small=1),
+    "security:account_list": Target("security", SECURITY_READERS, budget=13, small=1),
+    "security:categories": Target("security", SECURITY_READERS, budget=12, small=1),
+    "api:security-breach-list": Target("security", SECURITY_READERS, budget=10, small=1),
+    "api:security-firewall-rule-list": Target("security", OM_READERS, budget=10, small=1),
+    "api:security-antivirus-list": Target("security", OM_READERS, budget=10, small=1),
+    "api:security-privileged-account-list": Target("security", SECURITY_READERS, budget=10, small=1),
+    "api:security-access-review-list": Target("security", SECURITY_READERS, budget=10, small=1),
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
@@ -870,12 +921,41 @@ LISTS: dict[str, Target] = {
 }
 
 NOT_LISTS: dict[str, str] = {
+    # Security Administration (om/security/)
+    "security:breach_create": "one form (its school and security-incident choices are one query each)",
+    "security:breach_detail": "one breach: its actions and timeline (one query each)",
+    "security:breach_edit": "one breach's form",
+    "security:breach_transition": "POST only",
+    "security:breach_report": "POST only",
+    "security:breach_action_add": "POST only",
+    "security:breach_action_done": "POST only",
+    "security:rule_create": "one form (its firewall and owner choices are one query each)",
+    "security:rule_detail": "one rule and its timeline",
+    "security:rule_edit": "one rule's form",
+    "security:rule_review": "POST only",
+    "security:account_create": "one form (its school and person choices are one query each)",
+    "security:account_import": "one upload form",
+    "security:account_remove": "POST only",
+    "security:review_start": "POST only",
+    "security:review_detail": "one review: its accounts (one query with their people) and timeline",
+    "security:review_sign_off": "POST only",
+    "security:review_decide": "POST only",
+    "security:category_mark": "POST only",
+    "api:security-breach-detail": "one breach with its actions (prefetched)",
+    "api:security-firewall-rule-detail": "one rule",
+    "api:security-antivirus-detail": "one computer's antivirus state",
+    "api:security-privileged-account-detail": "one account",
+    "api:security-access-review-detail": "one review with its accounts (prefetched)",
     # Patch Management (om/patches/)
     "patches:update_detail": "one update: its approvals, counts and first 50 devices needing it (fixed slices)",
     "patches:update_approve": "POST only",
     "patches:update_rollout": "POST only",
     "patches:group_detail": "one group: its approvals and members (fixed slices)",
     "api:patches-update-rollout": "POST only",
+    "api:patches-update-detail": "one update",
+    "api:patches-group-detail": "one group and its approvals",
+    "api:patches-compliance-detail": "one device's state for one update",
+    "api:patches-import-detail": "one imported report",
     # FITS OM base (om/) and Systems Administration (om/sysadmin/)
     "om:policy_detail": "one policy and its timeline",
     "om:policy_review": "POST only",

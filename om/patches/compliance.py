@@ -97,16 +97,22 @@ def refresh_version_keys(school_id: int | None = None) -> int:
     return len(texts)
 
 
-def _compute_sql(school_id: int | None, today, stale) -> tuple[str, list]:
+TARGETS, EVIDENCE = "patch_targets", "patch_evidence"
+
+
+def _stage_sql(school_id: int | None, today, stale) -> list[tuple[str, list]]:
+    """The statements that compute the run into the temporary table TEMP, in stages (each stage a table with its
+    index and statistics, so the planner joins a million pairs by hash rather than by guesswork)."""
     ci, group, member, approval = _t(ConfigurationItem), _t(PatchGroup), _t(GroupMember), _t(Approval)
     update, inst, product = _t(Update), _t(SoftwareInstallation), _t(SoftwareProduct)
     keys, imported = _t(VersionKey), _t(InstalledUpdate)
+    key = connection.ops.quote_name("key")
     group_filter, group_params = _school_filter("g", school_id)
     member_filter, member_params = _school_filter("m", school_id)
     firmware = _firmware_expr("c")
     statuses = ", ".join(f"'{status}'" for status in IN_SERVICE)
-    sql = f"""
-    CREATE TEMP TABLE {TEMP} AS
+    targets = f"""
+    CREATE TEMP TABLE {TARGETS} AS
     WITH membership AS (
         SELECT g.id AS group_id, c.id AS ci_id
         FROM {group} g JOIN {ci} c ON c.school_id = g.school_id AND c.kind = g.ci_kind
@@ -123,42 +129,42 @@ def _compute_sql(school_id: int | None, today, stale) -> tuple[str, list]:
         FROM {approval} a JOIN membership mem ON mem.group_id = a.group_id
         GROUP BY mem.ci_id, a.update_id
         HAVING SUM(CASE WHEN a.decision = '{Decision.APPROVED}' THEN 0 ELSE 1 END) = 0
-    ),
-    targets AS (
-        SELECT p.ci_id, p.update_id, p.deadline, c.school_id, u.kind, u.min_version_key,
-               c.last_inventory_at, {firmware} AS firmware
-        FROM pairs p JOIN {update} u ON u.id = p.update_id JOIN {ci} c ON c.id = p.ci_id
-        WHERE u.kind <> '{UpdateKind.FIRMWARE}' OR LOWER(c.model_name) = u.match_name
-    ),
-    evidence AS (
+    )
+    SELECT p.ci_id, p.update_id, p.deadline, c.school_id, u.kind, u.min_version_key,
+           c.last_inventory_at, {firmware} AS firmware
+    FROM pairs p JOIN {update} u ON u.id = p.update_id JOIN {ci} c ON c.id = p.ci_id
+    WHERE u.kind <> '{UpdateKind.FIRMWARE}' OR LOWER(c.model_name) = u.match_name
+    """
+    # The inventory's installations of the baseline's products: products first (few), then their installations.
+    evidence = f"""
+    CREATE TEMP TABLE {EVIDENCE} AS
+    SELECT e.ci_id, e.update_id, MAX(e.ok) AS ok, MAX(e.version) AS version FROM (
         SELECT t.ci_id, t.update_id, si.version AS version,
                CASE WHEN t.kind = '{UpdateKind.WINDOWS_KB}' OR t.min_version_key = ''
-                         OR vk.{connection.ops.quote_name("key")} >= t.min_version_key THEN 1 ELSE 0 END AS ok
+                         OR vk.{key} >= t.min_version_key THEN 1 ELSE 0 END AS ok
         FROM {update} u
         JOIN {product} sp ON LOWER(sp.name) = u.match_name
         JOIN {inst} si ON si.product_id = sp.id
-        JOIN targets t ON t.ci_id = si.ci_id AND t.update_id = u.id
+        JOIN {TARGETS} t ON t.ci_id = si.ci_id AND t.update_id = u.id
         LEFT JOIN {keys} vk ON vk.version = si.version
         WHERE u.kind <> '{UpdateKind.FIRMWARE}'
         UNION ALL
         SELECT t.ci_id, t.update_id, t.firmware,
-               CASE WHEN t.min_version_key = '' OR vk.{connection.ops.quote_name("key")} >= t.min_version_key
-                    THEN 1 ELSE 0 END
-        FROM targets t LEFT JOIN {keys} vk ON vk.version = t.firmware
+               CASE WHEN t.min_version_key = '' OR vk.{key} >= t.min_version_key THEN 1 ELSE 0 END
+        FROM {TARGETS} t LEFT JOIN {keys} vk ON vk.version = t.firmware
         WHERE t.kind = '{UpdateKind.FIRMWARE}' AND t.firmware IS NOT NULL AND t.firmware <> ''
         UNION ALL
         SELECT t.ci_id, t.update_id, iu.version,
                CASE WHEN iu.installed AND (t.kind = '{UpdateKind.WINDOWS_KB}' OR t.min_version_key = ''
                                            OR iu.version_key >= t.min_version_key) THEN 1 ELSE 0 END
-        FROM targets t JOIN {imported} iu ON iu.ci_id = t.ci_id AND iu.update_id = t.update_id
-    ),
-    best AS (
-        SELECT ci_id, update_id, MAX(ok) AS ok, MAX(version) AS version
-        FROM evidence GROUP BY ci_id, update_id
-    ),
-    seen AS (
+        FROM {TARGETS} t JOIN {imported} iu ON iu.ci_id = t.ci_id AND iu.update_id = t.update_id
+    ) e GROUP BY e.ci_id, e.update_id
+    """
+    computed = f"""
+    CREATE TEMP TABLE {TEMP} AS
+    WITH seen AS (
         SELECT iu.ci_id, MAX(iu.reported_at) AS reported_at
-        FROM {imported} iu JOIN (SELECT DISTINCT ci_id FROM pairs) p ON p.ci_id = iu.ci_id
+        FROM {imported} iu WHERE iu.ci_id IN (SELECT ci_id FROM {TARGETS})
         GROUP BY iu.ci_id
     )
     SELECT t.ci_id, t.update_id, t.school_id, t.deadline, COALESCE(b.version, '') AS version,
@@ -171,12 +177,18 @@ def _compute_sql(school_id: int | None, today, stale) -> tuple[str, list]:
                WHEN t.deadline < %s THEN '{State.OVERDUE}'
                ELSE '{State.MISSING}'
            END AS state
-    FROM targets t
-    LEFT JOIN best b ON b.ci_id = t.ci_id AND b.update_id = t.update_id
+    FROM {TARGETS} t
+    LEFT JOIN {EVIDENCE} b ON b.ci_id = t.ci_id AND b.update_id = t.update_id
     LEFT JOIN seen s ON s.ci_id = t.ci_id
     """
-    params = [*group_params, *member_params, stale, stale, today]
-    return sql, params
+    return [
+        (targets, [*group_params, *member_params]),
+        (f"CREATE INDEX {TARGETS}_pair ON {TARGETS} (ci_id, update_id)", []),
+        (evidence, []),
+        (f"CREATE INDEX {EVIDENCE}_pair ON {EVIDENCE} (ci_id, update_id)", []),
+        (computed, [stale, stale, today]),
+        (f"CREATE UNIQUE INDEX {TEMP}_pair ON {TEMP} (ci_id, update_id)", []),
+    ]
 
 
 def compliance_compute(*, school_id: int | None = None) -> RunResult:
@@ -194,12 +206,12 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
     stale = ops.adapt_datetimefield_value(started - timedelta(days=STALE_DAYS))
     state_t, change_t, daily_t = _t(ComplianceState), _t(ComplianceChange), _t(ComplianceDaily)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
-        sql, params = _compute_sql(school_id, today, stale)
-        cursor.execute(sql, params)
-        cursor.execute(f"CREATE UNIQUE INDEX {TEMP}_pair ON {TEMP} (ci_id, update_id)")
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {TEMP}")
+        for table in (TEMP, EVIDENCE, TARGETS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        for sql, params in _stage_sql(school_id, today, stale):
+            cursor.execute(sql, params)
+            if connection.vendor == "postgresql" and sql.lstrip().startswith("CREATE TEMP TABLE"):
+                cursor.execute(f"ANALYZE {sql.split()[3]}")
         cursor.execute(f"SELECT COUNT(*) FROM {TEMP}")
         rows = cursor.fetchone()[0]
         # History: each pair whose state is new or different.
@@ -238,7 +250,8 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
             GROUP BY school_id, state""",
             [today, *school_params],
         )
-        cursor.execute(f"DROP TABLE {TEMP}")
+        for table in (TEMP, EVIDENCE, TARGETS):
+            cursor.execute(f"DROP TABLE {table}")
     raised = raise_overdue_tasks(school_id=school_id)
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - clock) * 1000)

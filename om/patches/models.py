@@ -238,7 +238,7 @@ class State(models.TextChoices):
 
 class ComplianceQuerySet(PatchQuerySet):
     def for_list(self) -> ComplianceQuerySet:
-        return self.select_related("school", "ci__location", "update", "task")
+        return self.select_related("school", "ci__location", "update__school", "update__authority", "task")
 
 
 class ComplianceState(SchoolOwned):

@@ -852,6 +852,12 @@ class Command(BaseCommand):
         self.stdout.write(
             "Monitoring: " + (", ".join(f"{n} {w}" for w, n in monitoring.items()) or "already set up") + "."
         )
+        from om.security.demo import seed_security
+
+        security = seed_security(schools, people)
+        self.stdout.write(
+            "Security administration: " + (", ".join(f"{n} {w}" for w, n in security.items()) or "already set up") + "."
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _service_levels(
