@@ -234,7 +234,7 @@ def _validate(school: School, values: dict[str, Any]) -> None:
     if ci is not None and values.get("location") is not None:
         errors["location"] = "A room narrows a kind of device; a single device has its own place."
     if values.get("recurrence") not in Recurrence.values:
-        errors["recurrence"] = "Choose how often: every school day, weekly, monthly, each half-term, each term or yearly."
+        errors["recurrence"] = "Choose how often: each school day, weekly, monthly, each half-term, each term, yearly."
     if (values.get("every") or 0) < 1:
         errors["every"] = "Every 1 or more."
     if not 0 <= (values.get("lead_days") or 0) <= 365:

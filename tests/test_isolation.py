@@ -578,8 +578,8 @@ def sysadmin_world(schools: dict[str, School], cast: dict[str, User]) -> dict[st
         tech, mark = technicians[slug], cmdb_of(slug)
         records[POLICY][slug] = om.policy_save(actor=admin, school=school, function="sysadmin", text=f"Policy {mark}")
         for key, name in ((ALLOCATION, "Backups"), (f"{ALLOCATION}:spare", "Spare")):
-            records[key][slug] = om.allocation_save(actor=admin, school=school, function="sysadmin",
-                                                    activity=f"{name} {mark}", frequency="daily", owner=tech)  # fmt: skip
+            records[key][slug] = om.allocation_save(actor=admin, school=school, function="sysadmin", owner=tech,
+                                                    activity=f"{name} {mark}", frequency="daily")  # fmt: skip
         records[ROUTINE][slug] = sysadmin.routine_save(actor=tech, school=school, title=f"Routine {mark}",
                                                        recurrence="weekly", starts_on=date(2026, 12, 7))  # fmt: skip
         server = ci_create(school=school, actor=tech, kind="server", name=f"Server {mark}")
@@ -1725,8 +1725,19 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
     if model.startswith("security."):
         return cmdb_of(key) in content
     if model.startswith(
-        ("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK, "availability.", "patches.",
-         "om.", "sysadmin.")
+        (
+            "cmdb.",
+            "problems.",
+            "changes.",
+            "releases.",
+            INBOUND,
+            LESSON,
+            PLANNED_TASK,
+            "availability.",
+            "patches.",
+            "om.",
+            "sysadmin.",
+        )
     ):
         return cmdb_of(key) in content
     if model == ARTICLE:

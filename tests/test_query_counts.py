@@ -635,7 +635,7 @@ class Rows:
         tech, school = self.cast["tech"], self.highfield
         while (made := RunBook.objects.count()) < n:
             service = cmdb.ci_create(school=school, actor=tech, kind="service", name=f"Service {made}",
-                                     attributes={"purpose": "management"})
+                                     attributes={"purpose": "management"})  # fmt: skip
             book = sysadmin.run_book_create(actor=tech, school=school, title=f"Run book {made}", ci=service,
                                             owner=tech, start="Power on.", restore="From the NAS.")  # fmt: skip
             if made % 2:
@@ -889,15 +889,15 @@ LISTS: dict[str, Target] = {
     "api:sysadmin-logbook-list": Target("logbooks", OM_READERS, budget=9, small=1),
     "sysadmin:runbooks": Target("run_books", OM_READERS, budget=10, small=1),
     # Patch Management: the dashboard (figures in SQL, overdue devices), the devices' states, baseline, groups, imports.
-    "patches:dashboard": Target("patches", OM_READERS, budget=1, small=1),
-    "patches:compliance_list": Target("patches", OM_READERS, budget=1, small=1),
-    "patches:update_list": Target("patches", OM_READERS, budget=1, small=1),
-    "patches:group_list": Target("patches", OM_READERS, budget=1, small=1),
-    "patches:import_list": Target("patches", OM_READERS, budget=1, small=1),
-    "api:patches-update-list": Target("patches", OM_READERS, budget=1, small=1),
-    "api:patches-group-list": Target("patches", OM_READERS, budget=1, small=1),
-    "api:patches-compliance-list": Target("patches", OM_READERS, budget=1, small=1),
-    "api:patches-import-list": Target("patches", OM_READERS, budget=1, small=1),
+    "patches:dashboard": Target("patches", OM_READERS, budget=15, small=1),
+    "patches:compliance_list": Target("patches", OM_READERS, budget=15, small=1),
+    "patches:update_list": Target("patches", OM_READERS, budget=15, small=1),
+    "patches:group_list": Target("patches", OM_READERS, budget=15, small=1),
+    "patches:import_list": Target("patches", OM_READERS, budget=15, small=1),
+    "api:patches-update-list": Target("patches", OM_READERS, budget=15, small=1),
+    "api:patches-group-list": Target("patches", OM_READERS, budget=15, small=1),
+    "api:patches-compliance-list": Target("patches", OM_READERS, budget=15, small=1),
+    "api:patches-import-list": Target("patches", OM_READERS, budget=15, small=1),
     "api:sysadmin-runbook-list": Target("run_books", OM_READERS, budget=10, small=1),
     # Security Administration: the breach log and admin accounts (network manager, leaders), the register and
     # antivirus (support staff), the security categories.

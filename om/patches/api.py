@@ -133,7 +133,7 @@ class ComplianceStateSerializer(serializers.ModelSerializer):
     class Meta:
         model = ComplianceState
         fields = ("id", "school", "ci", "location", "update", "state", "since", "deadline", "installed_version",
-                  "checked_at", "task")  # fmt: skip
+                  "task")  # fmt: skip
         read_only_fields = fields
 
 

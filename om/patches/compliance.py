@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -52,6 +52,7 @@ class RunResult:
     rows: int
     changed: int
     tasks_raised: int
+    timings: dict[str, float]
 
 
 def _t(model) -> str:
@@ -198,12 +199,21 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
     clock = time.monotonic()
     scope = School.objects.filter(pk=school_id).values_list("slug", flat=True).first() if school_id else ""
     run = ComplianceRun.objects.create(scope=scope or "", started_at=started)
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since=[clock]) -> None:  # noqa: B006 - the last lap's time, kept between calls
+        now_ = time.monotonic()
+        timings[name] = round(now_ - since[0], 3)
+        since[0] = now_
+
     refresh_version_keys(school_id)
+    lap("version keys")
     ops = connection.ops
     now = ops.adapt_datetimefield_value(started)
     today_date = timezone.localdate(started)
     today = ops.adapt_datefield_value(today_date)
     stale = ops.adapt_datetimefield_value(started - timedelta(days=STALE_DAYS))
+    never = ops.adapt_datefield_value(date(1900, 1, 1))  # stands for "no deadline" when comparing deadlines
     state_t, change_t, daily_t = _t(ComplianceState), _t(ComplianceChange), _t(ComplianceDaily)
     with transaction.atomic(), connection.cursor() as cursor:
         for table in (TEMP, EVIDENCE, TARGETS):
@@ -212,6 +222,7 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
             cursor.execute(sql, params)
             if connection.vendor == "postgresql" and sql.lstrip().startswith("CREATE TEMP TABLE"):
                 cursor.execute(f"ANALYZE {sql.split()[3]}")
+            lap(" ".join(sql.split()[:4]))
         cursor.execute(f"SELECT COUNT(*) FROM {TEMP}")
         rows = cursor.fetchone()[0]
         # History: each pair whose state is new or different.
@@ -223,17 +234,27 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
             [now],
         )
         changed = cursor.rowcount
+        lap("history")
+        # New pairs are inserted; known ones are written only when something about them changed, so a steady
+        # recompute writes nothing (the run's own row says when they were last checked).
         cursor.execute(
-            f"""INSERT INTO {state_t}
-                (school_id, ci_id, update_id, state, since, deadline, installed_version, checked_at, task_id)
-            SELECT c.school_id, c.ci_id, c.update_id, c.state, %s, c.deadline, c.version, %s, NULL
-            FROM {TEMP} c WHERE 1 = 1
-            ON CONFLICT (ci_id, update_id) DO UPDATE SET
-                since = CASE WHEN {state_t}.state <> excluded.state THEN excluded.since ELSE {state_t}.since END,
-                state = excluded.state, deadline = excluded.deadline,
-                installed_version = excluded.installed_version, checked_at = excluded.checked_at""",
-            [now, now],
+            f"""INSERT INTO {state_t} (school_id, ci_id, update_id, state, since, deadline, installed_version, task_id)
+            SELECT c.school_id, c.ci_id, c.update_id, c.state, %s, c.deadline, c.version, NULL
+            FROM {TEMP} c
+            WHERE NOT EXISTS (SELECT 1 FROM {state_t} s WHERE s.ci_id = c.ci_id AND s.update_id = c.update_id)""",
+            [now],
         )
+        cursor.execute(
+            f"""UPDATE {state_t} SET
+                since = CASE WHEN {state_t}.state <> c.state THEN %s ELSE {state_t}.since END,
+                state = c.state, deadline = c.deadline, installed_version = c.version
+            FROM {TEMP} c
+            WHERE c.ci_id = {state_t}.ci_id AND c.update_id = {state_t}.update_id
+              AND ({state_t}.state <> c.state OR {state_t}.installed_version <> c.version
+                   OR COALESCE({state_t}.deadline, %s) <> COALESCE(c.deadline, %s))""",
+            [now, never, never],
+        )
+        lap("states")
         school_filter, school_params = _school_filter(state_t, school_id)
         # Pairs no longer approved (declined, the CI left the group or retired) are no longer judged.
         cursor.execute(
@@ -252,12 +273,14 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
         )
         for table in (TEMP, EVIDENCE, TARGETS):
             cursor.execute(f"DROP TABLE {table}")
+    lap("removed and counted")
     raised = raise_overdue_tasks(school_id=school_id)
+    lap("tasks")
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - clock) * 1000)
     run.rows, run.changed, run.tasks_raised = rows, changed, raised
     run.save(update_fields=["finished_at", "duration_ms", "rows", "changed", "tasks_raised"])
-    return RunResult(run=run, rows=rows, changed=changed, tasks_raised=raised)
+    return RunResult(run=run, rows=rows, changed=changed, tasks_raised=raised, timings=timings)
 
 
 def raise_overdue_tasks(*, school_id: int | None = None) -> int:

@@ -250,7 +250,6 @@ class ComplianceState(SchoolOwned):
     since = models.DateTimeField(help_text="When the CI entered this state.")
     deadline = models.DateField(null=True, blank=True)
     installed_version = models.CharField(max_length=255, blank=True)
-    checked_at = models.DateTimeField()
     task = models.ForeignKey("incidents.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     objects = ComplianceQuerySet.as_manager()

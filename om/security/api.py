@@ -186,13 +186,8 @@ class AccessReviewViewSet(ScopedReadOnlyViewSet):
     serializer_class = AccessReviewSerializer
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("school", "signed_off_by")
-            .prefetch_related("items__account")
-            .order_by("-started_at", "-pk")
-        )
+        reviews = super().get_queryset().select_related("school", "signed_off_by").prefetch_related("items__account")
+        return reviews.order_by("-started_at", "-pk")
 
 
 routes = [

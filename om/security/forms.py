@@ -82,7 +82,7 @@ class BreachForm(SchoolChoiceMixin, ScopedForm):
         super().__init__(*args, user=user, **kwargs)
         one_school = self.setup_school(user, school, breach)
         if one_school is not None:
-            self.fields["incident"].queryset = self.fields["incident"].queryset.filter(school_id=one_school)
+            self.fields["incident"].queryset = self.fields["incident"].queryset.of_school(one_school)
 
 
 class IcoReportForm(forms.Form):
@@ -127,10 +127,11 @@ class FirewallRuleForm(ScopedForm):
 
     def __init__(self, *args: Any, user: Any, rule: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
+        # The firewalls of the schools the person sees (the service refuses one where they may not keep the register).
         allowed = [s.pk for s in _schools_where(user, access.can_manage_firewall_rules)]
         if rule is not None:
             allowed = [rule.school_id]
-        self.fields["firewall"].queryset = self.fields["firewall"].queryset.filter(school_id__in=allowed)
+            self.fields["firewall"].queryset = self.fields["firewall"].queryset.of_school(rule.school_id)
         self.fields["owner"].queryset = (
             User.objects.filter(is_active=True, is_system_account=False)
             .filter(membership__school_id__in=allowed, membership__role__in=STAFF_ROLES)

@@ -548,13 +548,8 @@ class CategoryListView(StaffOnlyMixin, ScopedViewMixin, ListView):
     paginate_by = 100
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .filter(is_active=True)
-            .select_related("parent", "school", "authority")
-            .order_by("-is_security", "parent__name", "name", "pk")
-        )
+        categories = super().get_queryset().filter(is_active=True).select_related("parent", "school", "authority")
+        return categories.order_by("-is_security", "parent__name", "name", "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -74,8 +74,8 @@ def test_an_ict_user_does_not_find_the_operations_pages(highfield, staff, client
 
 def test_the_network_manager_allocates_through_the_pages(highfield, netmgr, tech, client_for):
     client = client_for(netmgr)
-    response = client.post(reverse("om:allocation_create", args=["sysadmin"]), {
-        "school": highfield.pk, "activity": "Review the accounts", "frequency": "termly", "owner": tech.pk})  # fmt: skip
+    data = {"school": highfield.pk, "activity": "Review the accounts", "frequency": "termly", "owner": tech.pk}
+    response = client.post(reverse("om:allocation_create", args=["sysadmin"]), data)
     assert response.status_code == 302
     allocation = ActivityAllocation.objects.get()
     assert allocation.owner == tech and allocation.frequency == "termly"

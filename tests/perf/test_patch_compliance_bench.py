@@ -144,7 +144,7 @@ def test_patch_compliance_for_an_authority_of_100000_devices():
         f"{first.tasks_raised} tasks\n"
         f"  recompute (steady):   {second.run.duration_ms / 1000:.1f} s, {second.changed:,} changes, "
         f"{second.tasks_raised} tasks\n"
-        f"  states: {counts}"
+        f"  states: {counts}\n  first run stages: {first.timings}\n  recompute stages: {second.timings}"
     )
     assert first.rows == devices * UPDATES
     assert second.changed == 0 and second.tasks_raised == 0

@@ -852,11 +852,23 @@ class Command(BaseCommand):
         self.stdout.write(
             "Monitoring: " + (", ".join(f"{n} {w}" for w, n in monitoring.items()) or "already set up") + "."
         )
+        from om.sysadmin.demo import seed_sysadmin
+
+        sysadmin = seed_sysadmin(schools, people)
+        self.stdout.write(
+            "Systems administration: " + (", ".join(f"{n} {w}" for w, n in sysadmin.items()) or "already set up") + "."
+        )
         from om.security.demo import seed_security
 
         security = seed_security(schools, people)
         self.stdout.write(
             "Security administration: " + (", ".join(f"{n} {w}" for w, n in security.items()) or "already set up") + "."
+        )
+        from om.patches.demo import seed_patches
+
+        patches = seed_patches(schools, people)
+        self.stdout.write(
+            "Patch management: " + (", ".join(f"{n} {w}" for w, n in patches.items()) or "already set up") + "."
         )
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 

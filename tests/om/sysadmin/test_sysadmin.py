@@ -185,7 +185,8 @@ def test_a_run_book_is_versioned_and_reviewed_by_someone_else(highfield, tech, n
     service = ci_create(school=highfield, actor=tech, kind="service", name="MIS",
                         attributes={"purpose": "management"})  # fmt: skip
     book = services.run_book_create(actor=tech, school=highfield, title="MIS server", ci=service,
-                                    start="Power on the VM host, then the MIS VM.", contacts="Supplier: 0161 000")  # fmt: skip
+                                    start="Power on the VM host, then the MIS VM.",
+                                    contacts="Supplier: 0161 000")  # fmt: skip
     assert book.version == 1 and book.owner == tech and book.review_due is None
     with pytest.raises(ValidationError):  # nothing changed
         services.run_book_revise(actor=tech, run_book=book, start="Power on the VM host, then the MIS VM.",
@@ -222,3 +223,23 @@ def test_run_book_pages_and_api(highfield, tech, netmgr, desk, client_for, api_f
     listed = api_for(desk).get("/api/sysadmin/runbooks/").json()["results"]
     assert listed[0]["current"]["start"] == "Start the mail relay." and listed[0]["current"]["reviewed_by"]
     assert "Email" in client_for(desk).get(reverse("sysadmin:runbooks")).content.decode()
+
+
+def test_the_demo_has_overdue_routine_tasks_a_logbook_and_a_reviewed_run_book(highfield, cast):
+    from om.models import FunctionPolicy
+    from om.sysadmin.demo import seed_sysadmin
+    from om.sysadmin.models import RunBook
+
+    tech = cast["tech"]
+    ci_create(school=highfield, actor=tech, kind="server", name="SRV-01")
+    ci_create(school=highfield, actor=tech, kind="service", name="MIS", attributes={"purpose": "management"})
+    added = seed_sysadmin({"highfield": highfield}, cast)
+    assert added["routine operations"] == 6 and added["logbook entries"] == 3 and added["run books"] == 1
+    from django.utils import timezone
+
+    overdue = Task.objects.filter(origin=TaskOrigin.ROUTINE, status="open", due_on__lt=timezone.localdate())
+    assert overdue.exists()
+    assert Task.objects.filter(origin=TaskOrigin.ROUTINE, status="done").count() == 1
+    assert FunctionPolicy.objects.filter(function="sysadmin").exists()
+    assert RunBook.objects.get().versions.get().reviewed_by == cast["netmgr"]
+    assert seed_sysadmin({"highfield": highfield}, cast) == {}  # once
