@@ -1446,6 +1446,7 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "sysadmin:servers": ListRoute(shows=SERVER, cmdb=True),
     "api:sysadmin-logbook-list": ListRoute(shows=LOGBOOK, cmdb=True),
     "sysadmin:runbooks": ListRoute(shows=RUN_BOOK, cmdb=True),
+    "api:sysadmin-runbook-list": ListRoute(shows=RUN_BOOK, cmdb=True),
     "sysadmin:runbook_create": ListRoute(cmdb=True),
     "api:service-level-dashboard-list": ListRoute(refuses=True),
     "api:service-level-authority-list": ListRoute(refuses=True),

@@ -83,7 +83,7 @@ class UpdateViewSet(PatchAccessMixin, ScopedReadOnlyViewSet):
         return Response(RolloutSerializer(rollout).data, status=status.HTTP_201_CREATED)
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class PatchApprovalSerializer(serializers.ModelSerializer):
     update = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -95,7 +95,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
 class PatchGroupSerializer(BriefSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:patches-group-detail")
     school = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    approvals = ApprovalSerializer(many=True, read_only=True)
+    approvals = PatchApprovalSerializer(many=True, read_only=True)
 
     class Meta:
         model = PatchGroup

@@ -263,10 +263,9 @@ class GroupListView(PatchAccessMixin, ScopedViewMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        rows = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school", "location")
+            rows.select_related("school", "location")
             .annotate(approved=Count("approvals", filter=Q(approvals__decision="approved")))
             .order_by("name", "pk")
         )
