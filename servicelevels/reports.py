@@ -4,7 +4,7 @@ The numbers come from `servicelevels.figures` (sums of the daily rollups, so a t
 queries); this module only arranges them into what a governor or an LEA consultant reads, lists the
 term's biggest issues, and renders the same contents as HTML, PDF (WeasyPrint) and CSV.
 
-Every record read here goes through ``visible_to(user)``; safeguarding-flagged tickets are never named,
+Every record read here goes through ``visible_to(user)``; safeguarding and security tickets are never named,
 whoever reads the report (governors' papers travel).
 """
 
@@ -259,7 +259,7 @@ class Issue:
 
 
 def biggest_issues(school: School, period: Period, user) -> tuple[list[Issue], int]:
-    """The term's major incidents and missed targets, by title (never a safeguarding-flagged one).
+    """The term's major incidents and missed targets, by title (never a safeguarding or security one).
 
     Calls with the same title and priority are one issue (an outage logged by twelve callers is one line with
     "12 calls", not twelve lines). Major incidents first, then by priority and by how many calls. Returns the
@@ -276,7 +276,7 @@ def biggest_issues(school: School, period: Period, user) -> tuple[list[Issue], i
         breached.setdefault(incident_id, set()).add(clock)
     incidents = (
         Incident.objects.visible_to(user)
-        .filter(school=school, safeguarding=False)
+        .filter(school=school, safeguarding=False, security=False)
         .filter(Q(is_major=True, created_at__gte=start, created_at__lt=end) | Q(pk__in=list(breached)))
         .only("reference", "title", "priority", "created_at", "is_major")
     )
