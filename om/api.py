@@ -41,11 +41,11 @@ class FunctionPolicySerializer(BriefSerializer):
 
 
 class PolicyViewSet(OperationsAccessMixin, ScopedReadOnlyViewSet):
-    """Each OM function's policy at your schools. Filter by `function` or `school`."""
+    """Each OM function's policy at your schools. Filter by `function`."""
 
     queryset = FunctionPolicy.objects.none()
     serializer_class = FunctionPolicySerializer
-    filterset_fields = ("function", "school")
+    filterset_fields = ("function",)  # related fields' filter choices would list every school's rows
 
     def get_queryset(self):
         return super().get_queryset().select_related("school", "owner", "reviewed_by").order_by("school", "function")
@@ -87,7 +87,7 @@ class ActivityViewSet(
 
     queryset = ActivityAllocation.objects.none()
     serializer_class = ActivityAllocationSerializer
-    filterset_fields = ("function", "school", "owner", "frequency")
+    filterset_fields = ("function", "frequency")
 
     def get_queryset(self):
         return (

@@ -35,7 +35,7 @@ class RoutineViewSet(OperationsAccessMixin, ScopedReadOnlyViewSet):
 
     queryset = MaintenanceSchedule.objects.none()
     serializer_class = RoutineSerializer
-    filterset_fields = ("school", "is_active", "recurrence")
+    filterset_fields = ("is_active", "recurrence")
 
     def get_queryset(self):
         return (
@@ -68,14 +68,16 @@ class LogbookEntryInputSerializer(ScopedInputSerializer):
 
 
 class LogbookViewSet(OperationsAccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Server logbook entries, newest first. Filter by `ci`, `kind`, `school`; write one with POST."""
+    """Server logbook entries, newest first. Filter by `kind`, and by server with `?ci=<id>`; write one with POST."""
 
     queryset = LogbookEntry.objects.none()
     serializer_class = LogbookEntrySerializer
-    filterset_fields = ("ci", "kind", "school")
+    filterset_fields = ("kind",)
 
     def get_queryset(self):
-        return super().get_queryset().select_related("school", "author").order_by("-occurred_at", "-pk")
+        entries = super().get_queryset().select_related("school", "author").order_by("-occurred_at", "-pk")
+        ci = self.request.query_params.get("ci", "") if self.request else ""
+        return entries.filter(ci_id=int(ci)) if ci.isdigit() else entries
 
     @extend_schema(request=LogbookEntryInputSerializer, responses={201: LogbookEntrySerializer})
     def create(self, request, *args, **kwargs):
@@ -127,7 +129,6 @@ class RunBookViewSet(OperationsAccessMixin, ScopedReadOnlyViewSet):
 
     queryset = RunBook.objects.none()
     serializer_class = RunBookSerializer
-    filterset_fields = ("school", "service", "ci")
 
     def get_queryset(self):
         from django.db.models import Prefetch
