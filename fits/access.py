@@ -246,6 +246,7 @@ can_sign_off_access_review = is_administrator | is_network_manager | is_leader
 can_view_security_register = is_administrator | is_school_staff
 can_manage_firewall_rules = is_administrator | is_technician
 
+
 @rules.predicate
 def can_approve_library_item(user, item) -> bool:
     """Only tested versions go into the definitive software library: a school's item is approved (or withdrawn) by

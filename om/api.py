@@ -90,12 +90,8 @@ class ActivityViewSet(
     filterset_fields = ("function", "frequency")
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("school", "owner", "deputy")
-            .order_by("school", "function", "activity")
-        )
+        queryset = super().get_queryset()
+        return queryset.select_related("school", "owner", "deputy").order_by("school", "function", "activity")
 
     def _fresh(self, allocation: ActivityAllocation) -> dict:
         return self.get_serializer(self.get_queryset().get(pk=allocation.pk)).data

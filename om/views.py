@@ -114,10 +114,9 @@ class FunctionView(OperationsAccessMixin, ScopedViewMixin, ListView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .filter(function=self.function.value)
+            queryset.filter(function=self.function.value)
             .select_related("school", "owner", "deputy")
             .order_by("school__name", "activity", "pk")
         )
@@ -165,7 +164,8 @@ class PolicyEditView(LoginRequiredMixin, OperationsAccessMixin, ServiceErrorMixi
         if self.request.method == "GET" and school is not None:
             policy = (
                 FunctionPolicy.objects.visible_to(self.request.user)
-                .filter(school=school, function=self.function.value)
+                .of_school(school.pk)
+                .filter(function=self.function.value)
                 .first()
             )
             if policy is not None:

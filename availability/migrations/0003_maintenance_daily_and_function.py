@@ -5,28 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('availability', '0002_check_dns_server'),
-        ('cmdb', '0002_inventory'),
-        ('fits', '0003_system_account'),
-        ('incidents', '0006_tasks'),
+        ("availability", "0002_check_dns_server"),
+        ("cmdb", "0002_inventory"),
+        ("fits", "0003_system_account"),
+        ("incidents", "0006_tasks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='maintenanceschedule',
-            name='function',
-            field=models.CharField(blank=True, default='', editable=False, max_length=12),
+            model_name="maintenanceschedule",
+            name="function",
+            field=models.CharField(blank=True, default="", editable=False, max_length=12),
         ),
         migrations.AlterField(
-            model_name='maintenanceschedule',
-            name='recurrence',
-            field=models.CharField(choices=[('daily', 'Every school day'), ('weekly', 'Every week'), ('monthly', 'Every month'), ('half_termly', 'Each half-term'), ('termly', 'Each term'), ('yearly', 'Every year')], max_length=12),
+            model_name="maintenanceschedule",
+            name="recurrence",
+            field=models.CharField(
+                choices=[
+                    ("daily", "Every school day"),
+                    ("weekly", "Every week"),
+                    ("monthly", "Every month"),
+                    ("half_termly", "Each half-term"),
+                    ("termly", "Each term"),
+                    ("yearly", "Every year"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AddIndex(
-            model_name='maintenanceschedule',
-            index=models.Index(fields=['school', 'function', 'next_due'], name='maintenance_function_idx'),
+            model_name="maintenanceschedule",
+            index=models.Index(fields=["school", "function", "next_due"], name="maintenance_function_idx"),
         ),
     ]

@@ -38,10 +38,9 @@ class RoutineViewSet(OperationsAccessMixin, ScopedReadOnlyViewSet):
     filterset_fields = ("is_active", "recurrence")
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .filter(function=services.FUNCTION)
+            queryset.filter(function=services.FUNCTION)
             .select_related("school", "assignee")
             .order_by("next_due", "title", "pk")
         )
@@ -133,11 +132,14 @@ class RunBookViewSet(OperationsAccessMixin, ScopedReadOnlyViewSet):
     def get_queryset(self):
         from django.db.models import Prefetch
 
-        current = RunBookVersion.objects.select_related("written_by", "reviewed_by").order_by("run_book", "-number")
+        current = (
+            RunBookVersion.objects.visible_to(self.request.user)
+            .select_related("written_by", "reviewed_by")
+            .order_by("run_book", "-number")
+        )
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school", "owner")
+            queryset.select_related("school", "owner")
             .prefetch_related(Prefetch("versions", queryset=current, to_attr="all_versions"))
             .order_by("title", "pk")
         )

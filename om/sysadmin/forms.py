@@ -86,6 +86,7 @@ class RunBookForm(ScopedForm, ProceduresForm):
             self.fields["school"].widget = forms.HiddenInput()
             if allowed:
                 self.fields["school"].initial = allowed[0]
-        for name in ("service", "ci"):
-            self.fields[name].queryset = self.fields[name].queryset.filter(school_id__in=ids)
+        if len(ids) == 1:  # one school chosen: only its services and CIs (the service refuses another's anyway)
+            for name in ("service", "ci"):
+                self.fields[name].queryset = self.fields[name].queryset.of_school(ids[0])
         self.fields["owner"].queryset = staff_of(ids)

@@ -45,10 +45,9 @@ class RoutineListView(OperationsAccessMixin, ScopedViewMixin, ListView):
             .filter(source_type=schedule_type, source_id=OuterRef("pk"))
             .order_by("-due_on", "-pk")
         )
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .filter(function=services.FUNCTION)
+            queryset.filter(function=services.FUNCTION)
             .select_related("school", "ci", "assignee", "group")
             .annotate(
                 last_task_id=Subquery(last.values("pk")[:1]),
@@ -153,10 +152,9 @@ class ServerListView(OperationsAccessMixin, ScopedViewMixin, ListView):
     def get_queryset(self):
         entries = LogbookEntry.objects.visible_to(self.request.user)
         last = entries.filter(ci_id=OuterRef("pk")).order_by("-occurred_at", "-pk")
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .filter(kind=Kind.SERVER)
+            queryset.filter(kind=Kind.SERVER)
             .select_related("school", "location")
             .annotate(
                 last_entry_at=Subquery(last.values("occurred_at")[:1]),
@@ -221,10 +219,9 @@ class RunBookListView(OperationsAccessMixin, ScopedViewMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         return (
-            super()
-            .get_queryset()
-            .select_related("school", "service", "ci", "owner")
+            queryset.select_related("school", "service", "ci", "owner")
             .annotate(unreviewed=Count("versions", filter=Q(versions__reviewed_at__isnull=True)))
             .order_by("title", "pk")
         )
