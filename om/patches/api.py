@@ -118,6 +118,9 @@ class ComplianceFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=State.choices)
     severity = django_filters.ChoiceFilter(field_name="update__severity", choices=Severity.choices)
     school = django_filters.CharFilter(field_name="school__slug")
+    # Ids, not choices: a choice filter's form (the browsable API) would list every school's CIs and updates.
+    update = django_filters.NumberFilter(field_name="update_id")
+    ci = django_filters.NumberFilter(field_name="ci_id")
 
     class Meta:
         model = ComplianceState
