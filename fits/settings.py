@@ -85,6 +85,9 @@ INSTALLED_APPS = [
     "om.sysadmin",
     "om.security",
     "om.patches",
+    "om.directory",
+    "om.storage",
+    "om.printing",
 ]
 
 MIDDLEWARE = [

@@ -74,6 +74,7 @@ class RequestTypeSerializer(BriefSerializer):
             "response_hours",
             "fulfil_days",
             "staff_only",
+            "handler",
             "is_active",
         )
         read_only_fields = fields
@@ -93,6 +94,9 @@ class RequestTypeWriteSerializer(ScopedInputSerializer):
     response_hours = serializers.IntegerField(required=False, allow_null=True)
     fulfil_days = serializers.IntegerField(required=False, allow_null=True)
     staff_only = serializers.BooleanField(required=False)
+    handler = serializers.CharField(
+        required=False, allow_blank=True, help_text="An operations function that carries it out (see `handler`)."
+    )
 
 
 class RequestTypeCreateSerializer(RequestTypeWriteSerializer):

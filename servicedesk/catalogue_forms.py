@@ -20,6 +20,7 @@ from fits.forms import ScopedForm
 from fits.models import TECHNICAL_ROLES, Role, User
 from fits.scoping import schools_visible_to
 from incidents.models import Category, Channel, SupportGroup, TicketKind
+from servicedesk.handlers import handler_choices
 from servicedesk import services
 from servicedesk.models import Approver, FieldType, RequestType
 
@@ -155,9 +156,20 @@ class RequestTypeForm(ScopedForm):
         required=False, min_value=1, max_value=500, label="Respond within (school hours)"
     )
     fulfil_days = forms.IntegerField(required=False, min_value=1, max_value=365, label="Fulfil within (school days)")
+    handler = forms.ChoiceField(
+        required=False,
+        label="Carried out by",
+        help_text="An operations function that does the work itself once the request is approved (or needs no "
+        "approval), e.g. Directory Services creating a starter's account.",
+    )
 
     def __init__(self, *args: Any, school: Any = None, editing: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        choices = handler_choices()
+        if choices:
+            self.fields["handler"].choices = [("", "The service desk (fulfilment tasks)"), *choices]
+        else:
+            del self.fields["handler"]
         schools = schools_visible_to(self.user)
         manageable = [s.pk for s in schools if access.can_manage_catalogue.test(self.user, s)]
         self.fields["school"].queryset = schools.filter(pk__in=manageable)

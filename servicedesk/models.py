@@ -221,6 +221,12 @@ class RequestType(SchoolOwned):
     staff_only = models.BooleanField(
         default=False, help_text="Only support staff can request it (e.g. a new starter account)."
     )
+    handler = models.CharField(
+        "carried out by",
+        max_length=40,
+        blank=True,
+        help_text="An operations function that carries the request out itself (servicedesk/handlers.py).",
+    )
     is_active = models.BooleanField(default=True)
 
     objects = RequestTypeQuerySet.as_manager()

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from fits import access, activity
 from fits.models import Activity, School, User
 from incidents.models import Channel, Impact, Incident, ResolutionCode, Status, TicketKind, Urgency
+from servicedesk.handlers import request_handled, request_handlers
 from servicedesk.models import (
     Approval,
     Approver,
@@ -136,6 +137,7 @@ REQUEST_TYPE_EDITABLE = (
     "response_hours",
     "fulfil_days",
     "staff_only",
+    "handler",
 )
 
 
@@ -339,6 +341,9 @@ def _request_type_clean(values: dict[str, Any], *, school: School, exclude_pk: i
             errors[field] = f"A target between 1 and {most} {unit}, or none."
         else:
             values[field] = int(_number(target))
+    values["handler"] = values.get("handler") or ""
+    if values["handler"] and values["handler"] not in request_handlers():
+        errors["handler"] = f"“{values['handler']}” is not something an operations function here carries out."
     for field, cleaner in (
         ("fields", request_type_fields_clean),
         ("tasks", lambda tasks: request_type_tasks_clean(tasks, school=school)),
@@ -367,6 +372,7 @@ def request_type_create(
     response_hours: int | None = None,
     fulfil_days: int | None = None,
     staff_only: bool = False,
+    handler: str = "",
 ) -> RequestType:
     """Add an item to the school's service catalogue (FITS Service Level: what users can ask for,
     with its own form, approval, fulfilment tasks and targets)."""
@@ -383,6 +389,7 @@ def request_type_create(
             "response_hours": response_hours,
             "fulfil_days": fulfil_days,
             "staff_only": bool(staff_only),
+            "handler": handler,
         },
         school=school,
     )
@@ -681,6 +688,8 @@ def request_log(
     if request_type.needs_approval:
         Approval.objects.create(school=school, ticket=ticket)
         _notify_request(ticket, "request_approval_needed", _approvers(ticket, request_type), actor=logged_by)
+    else:
+        request_handled(service_request, "ready")
     return service_request
 
 
@@ -726,6 +735,7 @@ def _decide(*, service_request: ServiceRequest, actor: User, action: str, commen
     event = "request_approved" if action == "approve" else "request_declined"
     _notify_request(ticket, event, [ticket.reporter], actor=actor, note=comment)
     service_request.ticket = ticket
+    request_handled(service_request, "ready" if action == "approve" else "declined")
     return service_request
 
 

@@ -67,8 +67,10 @@ WIRING = {
 # Apps that every process and OM function may use (DESIGN.md 3, "Apps depend downward"). Change Management
 # is shared too: FITS routes problems' fixes, releases and all OM work through requests for change; so is
 # Availability and Capacity: Service Level measures availability with it, and the OM functions monitor through it;
-# and so is the OM base (om): every function's policy and the allocation of its activities.
-SHARED = {"fits", "cmdb", "incidents", "servicelevels", "changes", "availability", "om"}
+# and so is the OM base (om): every function's policy and the allocation of its activities; and so is the
+# Service Desk (servicedesk): the single point of contact, whose catalogue takes the requests an OM function
+# carries out (starters and leavers, restores; servicedesk/handlers.py).
+SHARED = {"fits", "cmdb", "incidents", "servicelevels", "changes", "availability", "om", "servicedesk"}
 # Apps that depend on no process app: what each may use.
 FOUNDATIONS = {"fits": set(), "cmdb": {"fits"}}
 

@@ -1,0 +1,3 @@
+"""The Directory Services Administration API."""
+
+routes = []

@@ -1,0 +1,3 @@
+"""The Print and Output Management API."""
+
+routes = []

@@ -1,0 +1,3 @@
+"""The Storage Management API."""
+
+routes = []

@@ -1,0 +1,5 @@
+"""Storage Management pages (om/storage/views.py)."""
+
+app_name = "storage"
+
+urlpatterns = []
