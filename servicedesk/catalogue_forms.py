@@ -20,8 +20,8 @@ from fits.forms import ScopedForm
 from fits.models import TECHNICAL_ROLES, Role, User
 from fits.scoping import schools_visible_to
 from incidents.models import Category, Channel, SupportGroup, TicketKind
-from servicedesk.handlers import handler_choices
 from servicedesk import services
+from servicedesk.handlers import handler_choices
 from servicedesk.models import Approver, FieldType, RequestType
 
 # A choice question with up to this many options shows them all as radio buttons; more, a drop-down.

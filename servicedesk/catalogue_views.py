@@ -425,8 +425,9 @@ class RequestTypeEditView(ScopedViewMixin, RequestTypeEditorMixin, SingleObjectM
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         item = self.object
-        initial = {name: getattr(item, name) for name in ("name", "summary", "staff_only", "needs_approval",
-                                                          "approver", "response_hours", "fulfil_days", "handler")}  # fmt: skip
+        editable = ("name", "summary", "staff_only", "needs_approval", "approver", "response_hours", "fulfil_days",
+                    "handler")  # fmt: skip
+        initial = {name: getattr(item, name) for name in editable}
         initial["category"] = item.category_id
         form, question_rows, task_rows = self.build(
             initial=initial, questions=question_initial(item.fields), tasks=task_initial(item.tasks)

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('servicedesk', '0002_catalogue_requests_mail'),
+        ("servicedesk", "0002_catalogue_requests_mail"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='requesttype',
-            name='handler',
-            field=models.CharField(blank=True, help_text='An operations function that carries the request out itself (servicedesk/handlers.py).', max_length=40, verbose_name='carried out by'),
+            model_name="requesttype",
+            name="handler",
+            field=models.CharField(
+                blank=True,
+                help_text="An operations function that carries the request out itself (servicedesk/handlers.py).",
+                max_length=40,
+                verbose_name="carried out by",
+            ),
         ),
     ]
