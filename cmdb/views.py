@@ -158,14 +158,16 @@ def linked_relations() -> list[Any]:
     return found
 
 
-def app_tabs() -> list[tuple[str, str, str]]:
-    """(slug, label, dotted path of its context function) of the tabs apps add to a CI's page.
+def app_tabs(ci: ConfigurationItem | None = None) -> list[tuple[str, str, str]]:
+    """(slug, label, dotted path of its context function) of the tabs apps add to a CI's page (to this CI's).
 
     An app with its own view of a CI (availability's Monitoring tab: state, checks, outages, metrics) declares
-    `ci_tab = (slug, label, "app.views.function")` on its AppConfig; its records then stay off the generic
+    `ci_tab = (slug, label, "app.views.function")` on its AppConfig, or `(slug, label, path, {kinds})` for a tab
+    only some kinds of CI have (Systems Administration's server logbook); its records then stay off the generic
     records tab. The function is imported at run time, so cmdb never imports the apps above it.
     """
-    return [config.ci_tab for config in apps.get_app_configs() if getattr(config, "ci_tab", None)]
+    tabs = [config.ci_tab for config in apps.get_app_configs() if getattr(config, "ci_tab", None)]
+    return [tab[:3] for tab in tabs if ci is None or len(tab) < 4 or ci.kind in tab[3]]
 
 
 DEPTH_HEADINGS = {1: "Directly", 2: "One step further", 3: "Two steps further"}
@@ -256,7 +258,7 @@ class ConfigurationItemDetailView(CMDBViewMixin, DetailView):
             },
             {"slug": "history", "label": "History", "count": None},
         ]
-        tabs += [{"slug": slug, "label": label, "count": None, "plugin": path} for slug, label, path in app_tabs()]
+        tabs += [{"slug": slug, "label": label, "count": None, "plugin": path} for slug, label, path in app_tabs(ci)]
         relations = linked_relations()
         if relations:
             labels = [str(r.related_model._meta.verbose_name_plural) for r in relations]

@@ -38,6 +38,7 @@ urlpatterns = [
     path("<int:pk>/escalate/", work_views.EscalateView.as_view(), name="escalate"),
     path("<int:pk>/take-back/", work_views.TakeBackView.as_view(), name="take_back"),
     path("<int:pk>/service/", work_views.SetServiceView.as_view(), name="set_service"),
+    path("<int:pk>/category/", work_views.SetCategoryView.as_view(), name="set_category"),
     path("<int:pk>/supplier-reference/", work_views.SupplierReferenceView.as_view(), name="supplier_reference"),
     path("<int:pk>/time/", work_views.LogTimeView.as_view(), name="log_time"),
     path("<int:pk>/merge/", work_views.MergeView.as_view(), name="merge"),

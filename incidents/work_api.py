@@ -75,6 +75,15 @@ class TicketServiceSerializer(ScopedInputSerializer):
     )
 
 
+class TicketCategorySerializer(ScopedInputSerializer):
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(),
+        allow_null=True,
+        help_text="The category's id (one that applies at the ticket's school); null: no category. A security "
+        "category makes the ticket a security incident, seen by few.",
+    )
+
+
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
@@ -155,6 +164,14 @@ class IncidentWorkActions:
         incident = self.get_object()
         data = self._payload(TicketServiceSerializer)
         return self._ticket(services.incident_set_service(incident=incident, actor=request.user, **data))
+
+    @extend_schema(request=TicketCategorySerializer, responses=None)
+    @action(detail=True, methods=["post"])
+    def category(self, request, pk=None, format=None):
+        """Put the ticket in another category (a security category restricts who sees it)."""
+        incident = self.get_object()
+        data = self._payload(TicketCategorySerializer)
+        return self._ticket(services.incident_recategorise(incident=incident, actor=request.user, **data))
 
     @extend_schema(methods=["get"], responses=TimeEntrySerializer(many=True))
     @extend_schema(methods=["post"], request=TimeInputSerializer, responses={201: TimeEntrySerializer})

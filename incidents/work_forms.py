@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from fits.forms import ScopedForm
-from incidents.models import OPEN_STATUSES, Incident, SupportGroup
+from incidents.models import OPEN_STATUSES, Category, Incident, SupportGroup
 from servicelevels.models import ITService
 
 
@@ -65,6 +65,30 @@ class ServiceForm(ScopedForm):
             .queryset.of_school(incident.school_id)
             .filter(models.Q(is_active=True) | models.Q(pk=incident.service_id or 0))
             .order_by("name")
+        )
+
+
+class CategoryForm(ScopedForm):
+    """Put the ticket in another category (the desk's routing work). A security category restricts who sees it."""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(),
+        required=False,
+        label="Category",
+        empty_label="No category",
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text="A category marked for security incidents makes the ticket a security incident: only the network "
+        "manager, school leaders, whoever works it and the caller see it.",
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        categories = self.fields["category"].queryset.of_school(incident.school_id)
+        categories = categories.filter(models.Q(is_active=True) | models.Q(pk=incident.category_id or 0))
+        categories = categories.filter(applies_to__in=("", incident.kind))
+        self.fields["category"].queryset = categories.select_related("parent").order_by("parent__name", "name")
+        self.fields["category"].label_from_instance = lambda category: (
+            f"{category} (security)" if category.is_security else str(category)
         )
 
 

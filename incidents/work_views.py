@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Sum
+from django.urls import reverse
 
 from fits import access
 from fits.models import TimeEntry
@@ -18,6 +19,7 @@ from fits.views import RecordActionView
 from incidents import services
 from incidents.models import HoldReason, Incident, Status, SupportGroup, TicketKind
 from incidents.work_forms import (
+    CategoryForm,
     EscalateForm,
     LinkChildForm,
     LinkToMajorForm,
@@ -109,6 +111,9 @@ def service_level_context(user: Any, incident: Incident) -> dict[str, Any]:
         context["service_form"] = ServiceForm(
             user=user, incident=incident, initial={"service": incident.service_id}, auto_id="service_%s"
         )
+        context["category_form"] = CategoryForm(
+            user=user, incident=incident, initial={"category": incident.category_id}, auto_id="category_%s"
+        )
     return context
 
 
@@ -164,6 +169,25 @@ class SetServiceView(WorkActionView):
         incident = services.incident_set_service(incident=self.object, actor=self.request.user, service=data["service"])
         measured = incident.agreement or "the built-in targets"
         self.done(f"{incident.reference} now counts against {incident.service or 'no service'} ({measured}).")
+
+
+class SetCategoryView(WorkActionView):
+    form_class = CategoryForm
+    scoped_form = True
+
+    def act(self, data):
+        incident = services.incident_recategorise(
+            incident=self.object, actor=self.request.user, category=data["category"]
+        )
+        restricted = " It is a security incident now: few people see it." if incident.security else ""
+        self.done(f"{incident.reference} is in {incident.category or 'no category'}.{restricted}")
+
+    def success_url(self) -> str:
+        """Back to the ticket, or to the queue when the change took it out of the person's sight (a security
+        category, and they neither work it nor lead the school)."""
+        if Incident.objects.visible_to(self.request.user).filter(pk=self.object.pk).exists():
+            return super().success_url()
+        return reverse("incidents:list")
 
 
 class TakeBackView(WorkActionView):

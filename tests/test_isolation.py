@@ -948,10 +948,10 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     # Groups and escalation, time, merging, major incidents (incidents/work_views.py, work_api.py)
     **{f"incidents:{name}": RecordRoute(INCIDENT, method="post") for name in (
         "escalate", "take_back", "supplier_reference", "log_time", "merge", "declare_major", "link_major",
-        "link_child", "unlink_major", "major_update", "set_service")},
+        "link_child", "unlink_major", "major_update", "set_service", "set_category")},
     **{f"api:incident-{name}": RecordRoute(INCIDENT, method="post") for name in (
         "escalate", "take-back", "supplier-reference", "merge", "declare-major", "link-major", "unlink-major",
-        "major-update", "service")},
+        "major-update", "service", "category")},
     "api:incident-time": RecordRoute(INCIDENT),
     # The service desk's configuration (incidents/config_views.py): people who may not change a row read it
     "incidents:category_edit": RecordRoute(CATEGORY),
@@ -1033,6 +1033,8 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "patches:update_approve": RecordRoute(PATCH_UPDATE, method="post"),
     "patches:update_rollout": RecordRoute(PATCH_UPDATE, method="post"),
     "patches:group_detail": RecordRoute(PATCH_GROUP),
+    "patches:group_edit": RecordRoute(PATCH_GROUP, method="post", data={"name": "", "ci_kind": "desktop"}),
+    "patches:update_edit": RecordRoute(PATCH_UPDATE, method="post", data={"kind": "kb"}),
     "api:patches-update-detail": RecordRoute(PATCH_UPDATE),
     "api:patches-update-rollout": RecordRoute(PATCH_UPDATE, method="post"),
     "api:patches-group-detail": RecordRoute(PATCH_GROUP),

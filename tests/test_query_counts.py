@@ -950,7 +950,9 @@ NOT_LISTS: dict[str, str] = {
     "patches:update_detail": "one update: its approvals, counts and first 50 devices needing it (fixed slices)",
     "patches:update_approve": "POST only",
     "patches:update_rollout": "POST only",
-    "patches:group_detail": "one group: its approvals and members (fixed slices)",
+    "patches:group_detail": "one group: its approvals and members (fixed slices), the edit form",
+    "patches:group_edit": "POST only",
+    "patches:update_edit": "POST only",
     "api:patches-update-rollout": "POST only",
     "api:patches-update-detail": "one update",
     "api:patches-group-detail": "one group and its approvals",
@@ -1047,6 +1049,7 @@ NOT_LISTS: dict[str, str] = {
                 "unlink_major",
                 "major_update",
                 "set_service",
+                "set_category",
             )
         ]
         + [
@@ -1061,6 +1064,7 @@ NOT_LISTS: dict[str, str] = {
                 "unlink-major",
                 "major-update",
                 "service",
+                "category",
             )
         ],
         "POST only",

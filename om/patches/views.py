@@ -4,6 +4,8 @@ om/patches/services.py."""
 
 from __future__ import annotations
 
+from copy import copy
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +14,9 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.views.generic import DetailView, ListView
 
+from cmdb.models import ConfigurationItem, Kind, Location
 from fits import access
+from fits.forms import ScopedForm
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 from om.patches import services
 from om.patches.models import (
@@ -128,7 +132,7 @@ class UpdateForm(forms.ModelForm):
     class Meta:
         model = Update
         fields = ["kind", "identifier", "product", "title", "severity", "min_version", "released_on"]
-        widgets = {"released_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"released_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
 class UpdateListView(PatchAccessMixin, ScopedViewMixin, ServiceErrorMixin, ListView):
@@ -182,9 +186,13 @@ class UpdateListView(PatchAccessMixin, ScopedViewMixin, ServiceErrorMixin, ListV
 
 
 class ApprovalForm(forms.Form):
-    group = forms.ModelChoiceField(queryset=PatchGroup.objects.none())
-    decision = forms.ChoiceField(choices=Approval._meta.get_field("decision").choices)
-    deadline = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    group = forms.ModelChoiceField(
+        queryset=PatchGroup.objects.none(), widget=forms.Select(attrs={"class": "form-select"})
+    )
+    decision = forms.ChoiceField(
+        choices=Approval._meta.get_field("decision").choices, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    deadline = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -219,7 +227,28 @@ class UpdateDetailView(PatchAccessMixin, ScopedViewMixin, DetailView):
         context["approval_form"] = ApprovalForm(user=user)
         context["can_approve"] = access.here_or_anywhere(access.can_approve_patches).test(user, school)
         context["can_roll_out"] = school is not None and access.can_manage_patches.test(user, school)
+        if access.can_manage_update.test(user, update):
+            context["edit_form"] = getattr(self, "edit_form", None) or UpdateForm(instance=update)
         return context
+
+
+class UpdateEditView(UpdateDetailView, ServiceErrorMixin):
+    """Change a baseline line (its minimum version, severity, title) from its page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        update = self.object = self.get_object()
+        self.edit_form = UpdateForm(request.POST, instance=copy(update))  # the page keeps showing the saved line
+        if self.edit_form.is_valid():
+            try:
+                services.update_save(actor=request.user, update=update, **self.edit_form.cleaned_data)
+            except (ValidationError, PermissionDenied) as error:
+                self.report_service_error(error)
+            else:
+                messages.success(request, f"{update} saved: the next compliance run measures against it.")
+                return HttpResponseRedirect(update.get_absolute_url())
+        return self.render_to_response(self.get_context_data())
 
 
 class UpdateApproveView(PatchAccessMixin, RecordActionView):
@@ -254,13 +283,72 @@ class UpdateRolloutView(PatchAccessMixin, RecordActionView):
         return rollout.change.get_absolute_url() if rollout else self.object.get_absolute_url()
 
 
-class GroupListView(PatchAccessMixin, ScopedViewMixin, ListView):
-    """The groups updates are approved for, with how many approvals each has."""
+class GroupForm(ScopedForm):
+    """A patch group: every CI of a kind (optionally in one location) and CIs named one by one."""
+
+    name = forms.CharField(max_length=100, help_text="E.g. All desktops, Servers, Exam room laptops.")
+    ci_kind = forms.ChoiceField(
+        label="Every CI of this kind", required=False, choices=[("", "None: only the CIs named below"), *Kind.choices]
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label="Anywhere", help_text="Only those in this place."
+    )
+    members = forms.ModelMultipleChoiceField(
+        queryset=ConfigurationItem.objects.none(),
+        required=False,
+        label="And these CIs",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Hold Ctrl (or Cmd) to pick several.",
+    )
+    description = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.visible_to(self.user).of_school(school.pk)
+        cis = ConfigurationItem.objects.visible_to(self.user).of_school(school.pk).exclude(status="retired")
+        self.fields["members"].queryset = cis.order_by("name")
+
+
+def group_form_for(user, school, group: PatchGroup | None = None, data=None) -> GroupForm:
+    initial = {}
+    if group is not None:
+        initial = {"name": group.name, "ci_kind": group.ci_kind, "location": group.location_id,
+                   "description": group.description,
+                   "members": list(group.members.values_list("pk", flat=True))}  # fmt: skip
+    return GroupForm(data, user=user, school=school, initial=initial)
+
+
+class GroupListView(PatchAccessMixin, ScopedViewMixin, ServiceErrorMixin, ListView):
+    """The groups updates are approved for, with how many approvals each has; a technician adds one below."""
 
     model = PatchGroup
     template_name = "patches/group_list.html"
     context_object_name = "groups"
     paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        school = getattr(self.request, "school", None)
+        if school is not None and access.can_manage_patches.test(self.request.user, school):
+            context["form"] = getattr(self, "form", None) or group_form_for(self.request.user, school)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        school = getattr(request, "school", None)
+        if school is None:
+            messages.error(request, "Choose a school first: a patch group belongs to one school.")
+            return HttpResponseRedirect(reverse("patches:group_list"))
+        self.form = group_form_for(request.user, school, data=request.POST)
+        if self.form.is_valid():
+            try:
+                group = services.group_save(actor=request.user, school=school, **self.form.cleaned_data)
+            except (ValidationError, PermissionDenied) as error:
+                self.report_service_error(error)
+            else:
+                messages.success(request, f"Patch group {group} added: approve updates for it from the baseline.")
+                return HttpResponseRedirect(group.get_absolute_url())
+        self.object_list = self.get_queryset()
+        return self.render_to_response(self.get_context_data())
 
     def get_queryset(self):
         rows = super().get_queryset()
@@ -289,7 +377,28 @@ class GroupDetailView(PatchAccessMixin, ScopedViewMixin, DetailView):
             Approval.objects.visible_to(self.request.user).filter(group=group).select_related("update")[:200]
         )
         context["members"] = list(group.members.all().order_by("name")[:200])
+        if access.can_manage_patches.test(self.request.user, group.school):
+            context["form"] = getattr(self, "form", None) or group_form_for(self.request.user, group.school, group)
         return context
+
+
+class GroupEditView(GroupDetailView, ServiceErrorMixin):
+    """Change a group's name, kind, location or named CIs (POST from the group's page)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        group = self.object = self.get_object()
+        self.form = group_form_for(request.user, group.school, group, data=request.POST)
+        if self.form.is_valid():
+            try:
+                services.group_save(actor=request.user, school=group.school, group=group, **self.form.cleaned_data)
+            except (ValidationError, PermissionDenied) as error:
+                self.report_service_error(error)
+            else:
+                messages.success(request, f"Patch group {group} saved: the next compliance run follows it.")
+                return HttpResponseRedirect(group.get_absolute_url())
+        return self.render_to_response(self.get_context_data())
 
 
 class ImportForm(forms.Form):

@@ -9,6 +9,7 @@ class SysadminConfig(AppConfig):
     verbose_name = "Systems Administration"
     fits_group = "om"
     fits_order = 10
+    ci_tab = ("logbook", "Logbook", "om.sysadmin.views.ci_logbook_tab", {"server"})
     navigation = [
         NavItem("Operations", "om:index", icon="settings", visible="can_view_operations"),
         NavItem("Routine operations", "sysadmin:routines", icon="list-check", visible="can_view_operations"),

@@ -326,3 +326,19 @@ class RunBookReviewView(OperationsAccessMixin, RecordActionView):
     def act(self, data: dict[str, Any]) -> None:
         version = services.run_book_review(actor=self.request.user, run_book=self.object, note=data.get("note", ""))
         messages.success(self.request, f"Version {version.number} reviewed.")
+
+
+def ci_logbook_tab(request, ci: ConfigurationItem) -> dict[str, Any]:
+    """The context of the Logbook tab of a server's CMDB page: its latest entries and the form to write one.
+    `tab_template` names the template cmdb's page includes."""
+    user = request.user
+    if not access.can_view_operations.test(user, ci):
+        return {"tab_template": "sysadmin/ci_tab.html", "logbook_hidden": True}
+    entries = LogbookEntry.objects.visible_to(user).filter(ci=ci).select_related("author", "task")
+    can_write = access.can_keep_logbook.test(user, ci)
+    return {
+        "tab_template": "sysadmin/ci_tab.html",
+        "logbook_entries": list(entries[:20]),
+        "logbook_more": entries.count() > 20,
+        "logbook_form": LogbookEntryForm() if can_write else None,
+    }

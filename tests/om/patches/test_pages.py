@@ -73,3 +73,45 @@ def test_the_api_lists_states_and_imports_a_report(overdue, api_for, tech, highf
     assert response.status_code == 201, response.content
     refused = api.post("/api/patches/imports/", {"school": highfield.slug, "csv": "host,kb,state\nX,KB1,Installed\n"})
     assert refused.status_code == 400 and "Row 2" in str(refused.json())
+
+
+def test_a_group_is_added_and_changed_on_its_pages(overdue, client_for, tech, tech2, highfield):
+    from om.patches.models import PatchGroup
+
+    client = client_for(tech)
+    client.post("/school/switch/", {"school": highfield.slug})
+    page = client.get("/om/patches/groups/").content.decode()
+    assert "Add a group at Highfield" in page and "PC-LIB-01" in page  # the CIs to name, of this school only
+    page = client.post("/om/patches/groups/", {"name": "", "ci_kind": ""}, follow=True).content.decode()
+    assert "This field is required." in page and PatchGroup.objects.count() == 1
+    pc = ConfigurationItem.objects.get(name="PC-LIB-01")
+    response = client.post("/om/patches/groups/", {"name": "Library PCs", "members": [pc.pk]})
+    group = PatchGroup.objects.get(name="Library PCs")
+    assert response["Location"] == group.get_absolute_url()
+    assert list(group.members.values_list("name", flat=True)) == ["PC-LIB-01"]
+    page = client.post(f"/om/patches/groups/{group.pk}/edit/", {"name": "Desktops", "members": [pc.pk]},
+                       follow=True).content.decode()  # fmt: skip
+    assert "The school already has a group of this name." in page
+    client.post(f"/om/patches/groups/{group.pk}/edit/", {"name": "Library", "ci_kind": "laptop", "members": []})
+    group.refresh_from_db()
+    assert group.name == "Library" and group.ci_kind == "laptop" and not group.members.exists()
+    # Another school's technician cannot reach it.
+    assert client_for(tech2).post(f"/om/patches/groups/{group.pk}/edit/", {"name": "Mine"}).status_code == 404
+
+
+def test_a_baseline_line_is_changed_on_its_page_and_the_next_run_follows(overdue, client_for, tech, netmgr):
+    from om.patches.models import ComplianceState, State
+
+    client = client_for(tech)
+    page = client.get(f"/om/patches/updates/{overdue.pk}/").content.decode()
+    assert "Change this line" in page
+    data = {"kind": "windows_kb", "identifier": "5034441", "product": "Windows 11", "severity": "critical"}
+    page = client.post(f"/om/patches/updates/{overdue.pk}/edit/", data, follow=True).content.decode()
+    assert "A Windows update is named by its KB number (KB5034441)." in page
+    data = {**data, "identifier": "KB5034441", "severity": "low", "title": "WinRE"}
+    response = client.post(f"/om/patches/updates/{overdue.pk}/edit/", data)
+    assert response.status_code == 302
+    overdue.refresh_from_db()
+    assert overdue.severity == "low" and overdue.title == "WinRE"
+    compliance_compute()
+    assert ComplianceState.objects.get().state == State.OVERDUE  # still missing, still past its deadline

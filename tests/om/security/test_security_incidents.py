@@ -98,3 +98,42 @@ def test_the_categories_page_marks_one(highfield, netmgr, client_for):
     client.post(reverse("security:category_mark", args=[category.pk]), {"is_security": "1"})
     category.refresh_from_db()
     assert category.is_security
+
+
+def test_the_ticket_page_moves_it_into_a_security_category(highfield, security_category, desk, netmgr, staff,
+                                                           log_incident, client_for):  # fmt: skip
+    ticket = log_incident(highfield, by=staff, title="Strange e-mail asking for my password")
+    html = client_for(desk).get(ticket.get_absolute_url()).content.decode()
+    assert "Change the category" in html and "Security incident (security)" in html
+    response = client_for(desk).post(
+        reverse("incidents:set_category", args=[ticket.pk]), {"category": security_category.pk}, follow=True
+    )
+    # The desk does not lead the school nor work the ticket: it is out of their sight now, so back to the queue.
+    assert response.redirect_chain[-1][0] == reverse("incidents:list")
+    assert "It is a security incident now: few people see it." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.security and ticket.category == security_category
+    html = client_for(netmgr).get(ticket.get_absolute_url()).content.decode()
+    assert 'id="security-badge"' in html
+    # And back out of it, by someone who still sees it.
+    response = client_for(netmgr).post(reverse("incidents:set_category", args=[ticket.pk]), {"category": ""})
+    assert response.status_code == 302 and response["Location"] == ticket.get_absolute_url()
+    ticket.refresh_from_db()
+    assert not ticket.security and ticket.category is None
+
+
+def test_the_api_moves_it_and_refuses_another_schools_category(highfield, riverside, security_category, desk, staff,
+                                                               admin_user, log_incident, api_for):  # fmt: skip
+    ticket = log_incident(highfield, by=staff, title="Strange e-mail")
+    theirs = incidents.category_save(actor=admin_user, school=riverside, name="Riverside only")
+    url = reverse("api:incident-category", args=[ticket.pk])
+    response = api_for(desk).post(url, {"category": theirs.pk}, format="json")
+    assert response.status_code == 400, response.content
+    ticket.refresh_from_db()
+    assert ticket.category is None and not ticket.security
+    response = api_for(desk).post(url, {"category": security_category.pk}, format="json")
+    assert response.status_code == 200, response.content
+    ticket.refresh_from_db()
+    assert ticket.security and ticket.category == security_category
+    # Out of the desk's sight from now on.
+    assert api_for(desk).get(reverse("api:incident-detail", args=[ticket.pk])).status_code == 404

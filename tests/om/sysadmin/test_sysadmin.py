@@ -176,6 +176,18 @@ def test_the_logbook_page_and_api(highfield, tech, desk, client_for, api_for):
     assert LogbookEntry.objects.count() == 2
 
 
+def test_a_servers_cmdb_page_has_its_logbook_tab_and_a_desktops_has_none(highfield, tech, desk, client_for):
+    server = ci_create(school=highfield, actor=tech, kind="server", name="SRV-01")
+    pc = ci_create(school=highfield, actor=tech, kind="desktop", name="PC-01")
+    page = client_for(tech).get(f"{server.get_absolute_url()}?tab=logbook").content.decode()
+    assert "?tab=logbook" in page and "Nothing is written in this server's logbook yet" in page
+    assert "Write in the logbook" in page
+    services.logbook_add(actor=tech, ci=server, text="Replaced a failed disk in the RAID.", kind="maintenance")
+    page = client_for(desk).get(f"{server.get_absolute_url()}?tab=logbook").content.decode()
+    assert "Replaced a failed disk in the RAID." in page and "Write in the logbook" not in page
+    assert "?tab=logbook" not in client_for(tech).get(pc.get_absolute_url()).content.decode()
+
+
 # =============================================================================
 # Run books
 # =============================================================================
