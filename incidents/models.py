@@ -730,6 +730,7 @@ class TaskOrigin(models.TextChoices):
     ROUTINE = "routine", "Routine operation"
     REVIEW = "review", "Review due"
     REPLENISHMENT = "replenishment", "Replenishment"
+    PATCH = "patch", "Overdue patch"
 
 
 class TaskQuerySet(SchoolScopedQuerySet):

@@ -127,6 +127,7 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(sysadmin_world(schools, cast))
     cmdb.update(patches_world(schools, cast))
     cmdb.update(security_world(schools, cast))
+    cmdb.update(printing_world(schools, cast))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
     articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
     return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
@@ -762,6 +763,46 @@ def security_world(schools: dict[str, School], cast: dict[str, User]) -> dict[st
     return records
 
 
+# Print and Output Management (om/printing): support staff's, like the CMDB (named with the [cmdb:slug] marker).
+PRINTER, PRINT_QUEUE, CARTRIDGE = "printing.Printer", "printing.PrintQueue", "printing.CartridgeModel"
+SUPPLY, MOVEMENT, PRINT_USAGE = "printing.Supply", "printing.StockMovement", "printing.PrintUsageDay"
+
+
+def printing_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: a watched printer (no address: reading it now fails at once) with two readings (a low toner
+    and its task, a day's usage), a queue, a cartridge below its reorder level and a stock movement, the policy."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cmdb.services import ci_create
+    from om.printing import services as printing
+    from om.printing.models import Supply
+    from om.printing.reading import PrinterAnswer, SupplyRow
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    records: dict[str, dict[str, Any]] = {key: {} for key in (PRINTER, PRINT_QUEUE, CARTRIDGE, SUPPLY, MOVEMENT,
+                                                               PRINT_USAGE)}  # fmt: skip
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        printing.print_policy_save(actor=cast["admin"], school=school, low_supply_percent=20)
+        ci = ci_create(school=school, actor=tech, kind="printer", name=f"Printer {mark}", model_name=f"Model {mark}")
+        printer = printing.printer_add(actor=tech, ci=ci)
+        now = timezone.now()
+        for hours, pages, level in ((2, 100, 30), (1, 160, 10)):
+            printing.printer_record_reading(printer=printer, now=now - timedelta(hours=hours), answer=PrinterAnswer(
+                pages, [SupplyRow("1.1", f"Black toner {mark}", 3, 19, 100, level)]))  # fmt: skip
+        cartridge = printing.cartridge_save(actor=tech, school=school, name=f"Toner {mark}", part_number=f"T-{slug}",
+                                            printer_models=f"Model {mark}", reorder_level=2)  # fmt: skip
+        movement = printing.stock_move(actor=tech, cartridge=cartridge, kind="received", quantity=1,
+                                       note=f"Delivery {mark}")  # fmt: skip
+        queue = printing.queue_save(actor=tech, school=school, name=f"Queue {mark}", printer=printer)
+        records[PRINTER][slug], records[PRINT_QUEUE][slug], records[CARTRIDGE][slug] = printer, queue, cartridge
+        records[SUPPLY][slug], records[MOVEMENT][slug] = Supply.objects.get(printer=printer), movement
+        records[PRINT_USAGE][slug] = printer.usage_days.get()
+    return records
+
+
 # =============================================================================
 # Who sees what: written out by hand, never computed with visible_to
 # =============================================================================
@@ -788,7 +829,8 @@ class Sees:
         if model.startswith(SAVED_FILTER):
             return self.saved_filters
         if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK,
-                             "availability.", "patches.", "om.", "sysadmin.")):  # support staff's  # fmt: skip
+                             "availability.", "patches.", "om.", "sysadmin.",
+                             "printing.")):  # support staff's  # fmt: skip
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -1262,6 +1304,25 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:security-antivirus-detail": RecordRoute(ANTIVIRUS),
     "api:security-privileged-account-detail": RecordRoute(ACCOUNT),
     "api:security-access-review-detail": RecordRoute(ACCESS_REVIEW),
+    # Print and Output Management (om/printing/views.py, api.py): support staff read it; technicians and the network
+    # manager change it (others' POSTs come back with a message)
+    "printing:printer_detail": RecordRoute(PRINTER),
+    "printing:printer_edit": RecordRoute(PRINTER, method="post", data={"colour": "on", "reading_enabled": "on"}),
+    "printing:printer_read": RecordRoute(PRINTER, method="post"),
+    "printing:supply_cartridge": RecordRoute(SUPPLY, method="post", data={"cartridge": ""}),
+    "printing:queue_edit": RecordRoute(PRINT_QUEUE),
+    "printing:cartridge_detail": RecordRoute(CARTRIDGE),
+    "api:printing-printer-detail": RecordRoute(PRINTER),
+    "api:printing-queue-detail": RecordRoute(PRINT_QUEUE),
+    "api:printing-cartridge-detail": RecordRoute(CARTRIDGE),
+    "api:printing-movement-detail": RecordRoute(MOVEMENT),
+    "api:printing-usage-detail": RecordRoute(PRINT_USAGE),
+    "api:security-breach-transition": RecordRoute(BREACH, method="post", data={"action": "contain"}),
+    "api:security-breach-report": RecordRoute(BREACH, method="post", data={}),
+    "api:security-breach-actions": RecordRoute(BREACH, method="post", data={"text": ""}),
+    "api:security-firewall-rule-review": RecordRoute(RULE, method="post", data={"note": ""}),
+    "api:security-access-review-decide": RecordRoute(ACCESS_REVIEW, method="post", data={"item": 0}),
+    "api:security-access-review-sign-off": RecordRoute(ACCESS_REVIEW, method="post"),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -1468,6 +1529,19 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:security-antivirus-list": ListRoute(shows=ANTIVIRUS),
     "api:security-privileged-account-list": ListRoute(shows=ACCOUNT),
     "api:security-access-review-list": ListRoute(shows=ACCESS_REVIEW),
+    # Print and Output Management (om/printing/)
+    "printing:printer_list": ListRoute(shows=PRINTER, cmdb=True),
+    "printing:queue_list": ListRoute(shows=PRINT_QUEUE, cmdb=True),
+    "printing:cartridge_list": ListRoute(shows=CARTRIDGE, cmdb=True),
+    "printing:reorder": ListRoute(shows=CARTRIDGE, cmdb=True),
+    "printing:usage": ListRoute(shows=PRINT_USAGE, cmdb=True),
+    "printing:usage_export": ListRoute(shows=PRINT_USAGE, cmdb=True),
+    "printing:policy": ListRoute(cmdb=True),
+    "api:printing-printer-list": ListRoute(shows=PRINTER, cmdb=True),
+    "api:printing-queue-list": ListRoute(shows=PRINT_QUEUE, cmdb=True),
+    "api:printing-cartridge-list": ListRoute(shows=CARTRIDGE, cmdb=True),
+    "api:printing-movement-list": ListRoute(shows=MOVEMENT, cmdb=True),
+    "api:printing-usage-list": ListRoute(cmdb=True),  # ids and figures: its school slugs are checked
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
@@ -1740,6 +1814,7 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
             "patches.",
             "om.",
             "sysadmin.",
+            "printing.",
         )
     ):
         return cmdb_of(key) in content

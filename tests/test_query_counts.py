@@ -707,6 +707,34 @@ class Rows:
             security.access_review_sign_off(review=review, actor=netmgr)
             security.access_review_start(school=school, actor=netmgr)
 
+    # --- FITS OM: Print and Output Management (om/printing/) -------------------------------------------------------
+    def printing(self, n: int) -> None:
+        """At highfield: `n` printers read twice (two supplies each, a low one with its task, a day's usage), `n`
+        queues, `n` cartridges below their reorder level with a stock movement each."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from cmdb import services as cmdb
+        from om.printing import services as printing
+        from om.printing.models import CartridgeModel, Printer, PrintQueue
+        from om.printing.reading import PrinterAnswer, SupplyRow
+
+        tech, school, now = self.cast["tech"], self.highfield, timezone.now()
+        while (made := Printer.objects.count()) < n:
+            ci = cmdb.ci_create(school=school, actor=tech, kind="printer", name=f"PRN-{made:02d}", model_name="M404")
+            printer = printing.printer_add(actor=tech, ci=ci)
+            supplies = [SupplyRow("1.1", "Black", 3, 19, 100, 10), SupplyRow("1.2", "Drum", 9, 7, 100, -3)]
+            for hours, pages in ((2, 100), (1, 150 + made)):
+                printing.printer_record_reading(printer=printer, now=now - timedelta(hours=hours),
+                                                answer=PrinterAnswer(pages, supplies))  # fmt: skip
+            printing.queue_save(actor=tech, school=school, name=f"Queue {made}", printer=printer)
+        while (made := CartridgeModel.objects.count()) < n:
+            cartridge = printing.cartridge_save(actor=tech, school=school, name=f"Toner {made}", part_number=f"T{made}",
+                                                printer_models="M404", reorder_level=5, unit_cost=10)  # fmt: skip
+            printing.stock_move(actor=tech, cartridge=cartridge, kind="received", quantity=1, note="Delivery")
+        assert PrintQueue.objects.count() == n
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "function" in route.kwarg_names:  # the OM base's page of one function
             return {"function": "sysadmin"}
@@ -911,6 +939,24 @@ LISTS: dict[str, Target] = {
     "api:security-antivirus-list": Target("security", OM_READERS, budget=10, small=1),
     "api:security-privileged-account-list": Target("security", SECURITY_READERS, budget=10, small=1),
     "api:security-access-review-list": Target("security", SECURITY_READERS, budget=10, small=1),
+    # Print and Output Management: printers with their supplies (prefetched), queues, stock, reorder, usage (SQL).
+    **{
+        key: Target("printing", OM_READERS, budget=14, small=1)
+        for key in (
+            "printing:printer_list",
+            "printing:queue_list",
+            "printing:cartridge_list",
+            "printing:reorder",
+            "printing:usage",
+            "printing:usage_export",
+            "printing:policy",
+            "api:printing-printer-list",
+            "api:printing-queue-list",
+            "api:printing-cartridge-list",
+            "api:printing-movement-list",
+            "api:printing-usage-list",
+        )
+    },
     # The service catalogue and requests.
     "catalogue:index": Target("request_types", ("staff", "desk", "admin"), budget=11, small=1),
     "catalogue:type_list": Target("request_types", ("desk", "leader", "consultant", "admin"), budget=11, small=1),
@@ -941,11 +987,29 @@ NOT_LISTS: dict[str, str] = {
     "security:review_sign_off": "POST only",
     "security:review_decide": "POST only",
     "security:category_mark": "POST only",
+    # Print and Output Management (om/printing/)
+    "printing:printer_detail": "one printer: supplies, 30 days of readings, queues, tasks, 31 days (a query each)",
+    "printing:printer_edit": "POST only",
+    "printing:printer_read": "POST only",
+    "printing:supply_cartridge": "POST only",
+    "printing:queue_edit": "one queue's form (its server and printer choices are one query each)",
+    "printing:cartridge_detail": "one cartridge: its latest 50 movements and supplies (one query each)",
+    "api:printing-printer-detail": "one printer with its supplies (prefetched)",
+    "api:printing-queue-detail": "one queue",
+    "api:printing-cartridge-detail": "one cartridge",
+    "api:printing-movement-detail": "one stock movement",
+    "api:printing-usage-detail": "one printer's pages on one day",
     "api:security-breach-detail": "one breach with its actions (prefetched)",
     "api:security-firewall-rule-detail": "one rule",
     "api:security-antivirus-detail": "one computer's antivirus state",
     "api:security-privileged-account-detail": "one account",
     "api:security-access-review-detail": "one review with its accounts (prefetched)",
+    "api:security-breach-transition": "POST only",
+    "api:security-breach-report": "POST only",
+    "api:security-breach-actions": "POST only",
+    "api:security-firewall-rule-review": "POST only",
+    "api:security-access-review-decide": "POST only",
+    "api:security-access-review-sign-off": "POST only",
     # Patch Management (om/patches/)
     "patches:update_detail": "one update: its approvals, counts and first 50 devices needing it (fixed slices)",
     "patches:update_approve": "POST only",

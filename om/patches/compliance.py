@@ -303,7 +303,7 @@ def raise_overdue_tasks(*, school_id: int | None = None) -> int:
         task = task_raise(
             school=row.school,
             title=f"Install {update.identifier}{version} on {row.ci.name}"[:200],
-            origin=TaskOrigin.ROUTINE,
+            origin=TaskOrigin.PATCH,
             description=(
                 f"Patch Management: the critical update {update} ({update.product}) was due on {row.deadline} and "
                 f"{row.ci.name} does not have it"

@@ -73,7 +73,9 @@ class RoutineListView(OperationsAccessMixin, ScopedViewMixin, ListView):
             routine.last_task_label = labels.get(routine.last_task_status, "")
         context.update(
             can_manage=access.here_or_anywhere(access.can_manage_monitoring).test(user, school),
-            can_load=school is not None and access.can_manage_operations.test(user, school),
+            can_load=school is not None
+            and access.can_manage_operations.test(user, school)
+            and self._starters_missing(school),
             load_form=LoadRoutinesForm(user=user, school_id=school.pk if school else None) if school else None,
             overdue_tasks=Task.objects.visible_to(user)
             .of_school(school.pk if school else None)
@@ -81,6 +83,12 @@ class RoutineListView(OperationsAccessMixin, ScopedViewMixin, ListView):
             .count(),
         )
         return context
+
+    def _starters_missing(self, school) -> bool:
+        """Whether the school lacks any of the FITS routine operations (loading them again would add something)."""
+        titles = [routine.title for routine in services.STANDARD_ROUTINES]
+        have = MaintenanceSchedule.objects.visible_to(self.request.user).of_school(school.pk)
+        return have.filter(function=services.FUNCTION, title__in=titles).count() < len(titles)
 
 
 class RoutineCreateView(LoginRequiredMixin, OperationsAccessMixin, ServiceErrorMixin, FormView):

@@ -100,7 +100,7 @@ def test_a_real_agents_old_package_is_overdue_and_opens_one_task_however_often_i
     assert overdue.installed_version == installed.version
     assert ComplianceState.objects.get(ci=ci, update=older).state == State.COMPLIANT
     (task,) = Task.objects.filter(school=highfield)
-    assert task.ci == ci and task.origin == TaskOrigin.ROUTINE
+    assert task.ci == ci and task.origin == TaskOrigin.PATCH
     assert task.source_key == f"patch:{ci.pk}:{newer.pk}"
     assert overdue.task == task
     # History: each pair entered its state once; three runs recorded, the first raising the one task.

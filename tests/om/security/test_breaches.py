@@ -180,3 +180,22 @@ def test_the_api_refuses_a_technician(highfield, tech, api_for):
         format="json",
     )
     assert response.status_code == 403
+
+
+def test_the_api_works_a_breach_through_to_closed(breach, netmgr, leader, tech, api_for):
+    url = f"/api/security/breaches/{breach.pk}/"
+    client = api_for(netmgr)
+    response = client.post(url + "actions/", {"text": "Reset the two passwords", "owner": tech.pk}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["text"] == "Reset the two passwords"
+    assert client.post(url + "actions/", {"text": " "}, format="json").status_code == 400
+    assert client.post(url + "transition/", {"action": "contain"}, format="json").json()["status"] == "contained"
+    refused = client.post(url + "transition/", {"action": "close", "note": "Recovered."}, format="json")
+    assert refused.status_code == 400 and "Report it to the ICO first" in refused.content.decode()
+    reported = client.post(url + "report/", {"reported_at": timezone.now().isoformat(), "ico_reference": "IC-77"},
+                           format="json")  # fmt: skip
+    assert reported.status_code == 200 and reported.json()["ico_reference"] == "IC-77"
+    closed = api_for(leader).post(url + "transition/", {"action": "close", "note": "Recovered."}, format="json")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    # A technician cannot reach the breach at all.
+    assert api_for(tech).post(url + "transition/", {"action": "reopen"}, format="json").status_code == 404

@@ -257,3 +257,48 @@ def test_the_account_pages(highfield, netmgr, client_for):
     item.refresh_from_db()
     assert item.decision == "keep"
     assert "still to decide" in client.get(review.get_absolute_url()).content.decode()
+
+
+def test_the_api_records_and_reviews_a_rule(firewall, tech, netmgr, tech2, api_for):
+    payload = {"firewall": firewall.pk, "name": "Allow MIS", "purpose": "The office reaches the MIS.",
+               "service": "tcp/443", "owner": tech.pk}  # fmt: skip
+    created = api_for(tech).post("/api/security/firewall-rules/", payload, format="json")
+    assert created.status_code == 201, created.content
+    rule = created.json()
+    assert rule["firewall"] == "HF-FW-01" and rule["review_due"]
+    assert api_for(tech).post("/api/security/firewall-rules/", payload, format="json").status_code == 400
+    theirs = api_for(tech2).post("/api/security/firewall-rules/", {**payload, "name": "Mine"}, format="json")
+    assert theirs.status_code == 400 and "firewall" in theirs.json()["errors"][0]["attr"]
+    reviewed = api_for(tech).post(f"/api/security/firewall-rules/{rule['id']}/review/", {"note": "Still needed."},
+                                  format="json")  # fmt: skip
+    assert reviewed.status_code == 200 and reviewed.json()["last_reviewed_by"] == str(tech)
+
+
+def test_the_api_records_accounts_and_signs_a_review_off(highfield, netmgr, tech, api_for):
+    client = api_for(netmgr)
+    for name in ("admin.tbaxter", "admin.old"):
+        made = client.post("/api/security/privileged-accounts/",
+                           {"school": "highfield", "account": f"HIGHFIELD\\{name}", "system": "Active Directory",
+                            "rights": "Domain Admins"}, format="json")  # fmt: skip
+        assert made.status_code == 201, made.content
+    assert api_for(tech).post("/api/security/privileged-accounts/",
+                              {"school": "highfield", "account": "x", "system": "y"},
+                              format="json").status_code == 403  # fmt: skip
+    review = services.access_review_start(school=highfield, actor=netmgr)
+    url = f"/api/security/access-reviews/{review.pk}/"
+    assert len(client.get(url).json()["items"]) == 2
+    items = {item.account.account: item.pk for item in review.items.select_related("account")}
+    refused = client.post(url + "decide/", {"item": items["HIGHFIELD\\admin.old"], "decision": "remove"},
+                          format="json")  # fmt: skip
+    assert refused.status_code == 400 and "Say why the rights go" in refused.content.decode()
+    for account, decision in (("HIGHFIELD\\admin.old", "remove"), ("HIGHFIELD\\admin.tbaxter", "keep")):
+        response = client.post(url + "decide/", {"item": items[account], "decision": decision, "note": "Left."},
+                               format="json")  # fmt: skip
+        assert response.status_code == 200, response.content
+    assert client.post(url + "decide/", {"item": 0, "decision": "keep"}, format="json").status_code == 400
+    signed = client.post(url + "sign-off/", {}, format="json")
+    assert signed.status_code == 200 and signed.json()["status"] == "signed_off"
+    active = {
+        a["account"] for a in client.get("/api/security/privileged-accounts/").json()["results"] if a["is_active"]
+    }
+    assert active == {"HIGHFIELD\\admin.tbaxter"}
