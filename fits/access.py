@@ -246,6 +246,28 @@ can_sign_off_access_review = is_administrator | is_network_manager | is_leader
 can_view_security_register = is_administrator | is_school_staff
 can_manage_firewall_rules = is_administrator | is_technician
 
+# --- Directory Services Administration (om.directory): support staff read the synchronised accounts, groups, OUs,
+# sync runs, account requests and reports; technicians and the network manager run a sync, upload MIS intakes and
+# import admin group members; the connection settings and their secrets are the network manager's (obj: the school
+# or a record).
+can_view_directory = is_administrator | is_school_staff
+can_work_directory = is_administrator | is_technician
+can_configure_directory = is_administrator | is_network_manager
+
+# --- Print and Output Management (om.printing): support staff read printers, supplies, stock and usage; technicians
+# and the network manager keep printers, queues and the stock; the network manager sets the print policy's figures
+# (obj: the school or a record).
+can_view_printing = is_administrator | is_school_staff
+can_manage_printing = is_administrator | is_technician
+can_set_print_policy = is_administrator | is_network_manager
+
+# --- Storage Management (om.storage): support staff read storage, backup jobs and results, restore requests and
+# restore tests; technicians and the network manager keep the jobs, record results and restore tests and work
+# restores (obj: the school or a record). A backup result may also come from an API token of such a person.
+can_view_storage = is_administrator | is_school_staff
+can_manage_storage = is_administrator | is_technician
+can_report_backup = can_manage_storage
+
 
 @rules.predicate
 def can_approve_library_item(user, item) -> bool:

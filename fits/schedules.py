@@ -151,6 +151,50 @@ DEFAULT_SCHEDULES = [
         description="Security: each computer's antivirus status (product, enabled, up to date) is read from its "
         "latest agent inventory.",
     ),
+    # Storage Management (om.storage)
+    Schedule(
+        name="Find missed backups",
+        task="om.storage.tasks.backups_check_missed_task",
+        crontab="*/15 * * * *",  # every 15 minutes (crontab.guru: "At every 15th minute")
+        description="Storage: an active backup job whose scheduled run and grace have passed with no result opens "
+        "one 'backup missed' incident (or a note on the job's open one); each run is found missed once.",
+    ),
+    Schedule(
+        name="Raise overdue off-site copies",
+        task="om.storage.tasks.offsite_copies_check_task",
+        crontab="40 5 * * *",  # at 05:40 every day (crontab.guru: "At 05:40")
+        description="Storage: a backup job whose off-site copy is overdue gets one task per due date.",
+    ),
+    Schedule(
+        name="Raise termly restore tests",
+        task="om.storage.tasks.restore_tests_raise_task",
+        crontab="45 5 * * 1-5",  # at 05:45 on weekdays (crontab.guru: "At 05:45 on every day-of-week from Monday
+        # through Friday")
+        description="Storage: in term time, each active backup job with no restore test this term gets one task, "
+        "due at the end of the term.",
+    ),
+    # Print and Output Management (om.printing)
+    Schedule(
+        name="Read printers' supplies and page counts",
+        task="om.printing.tasks.printers_read_task",
+        crontab="*/30 * * * *",  # every 30 minutes (crontab.guru: "At every 30th minute")
+        description="Printing: every printer's supply levels and page counter are read over SNMP (Printer-MIB); a "
+        "supply at or below the threshold, or forecast to run out within the lead time, raises one replenishment task.",
+    ),
+    Schedule(
+        name="Prune old printer readings",
+        task="om.printing.tasks.readings_prune_task",
+        crontab="40 2 * * *",  # at 02:40 every day (crontab.guru: "At 02:40")
+        description="Printing: supply and page-count readings older than the school's retention go (daily usage "
+        "stays).",
+    ),
+    Schedule(
+        name="Synchronise school directories",
+        task="om.directory.tasks.directory_sync_all_task",
+        crontab="15 * * * *",  # at minute 15 of every hour (crontab.guru: "At minute 15")
+        description="Directory services: each school whose directory settings have sync on is synchronised (users, "
+        "groups, OUs, computers), one run at a time per school.",
+    ),
 ]
 
 

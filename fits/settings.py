@@ -190,7 +190,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 FITS_MONITORING_QUEUE = env.str("FITS_MONITORING_QUEUE", default="monitoring")
 # Probes in flight at once in one batch (asyncio); each waits at most its check's timeout.
 FITS_MONITORING_CONCURRENCY = env.int("FITS_MONITORING_CONCURRENCY", default=500)
-CELERY_TASK_ROUTES = {"availability.tasks.*": {"queue": FITS_MONITORING_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "availability.tasks.*": {"queue": FITS_MONITORING_QUEUE},
+    "om.printing.tasks.printers_read_task": {"queue": FITS_MONITORING_QUEUE},  # SNMP polling, like the checks
+}
 
 # =============================================================================
 # Authentication
@@ -200,6 +203,8 @@ AUTH_USER_MODEL = "fits.User"
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Sign-in with a school's directory account (user@domain or SCHOOL\\user), for schools that turn it on.
+    "om.directory.auth.DirectoryBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -106,7 +106,7 @@ def _stage_sql(school_id: int | None, today, stale) -> list[tuple[str, list]]:
     index and statistics, so the planner joins a million pairs by hash rather than by guesswork)."""
     ci, group, member, approval = _t(ConfigurationItem), _t(PatchGroup), _t(GroupMember), _t(Approval)
     update, inst, product = _t(Update), _t(SoftwareInstallation), _t(SoftwareProduct)
-    keys, imported = _t(VersionKey), _t(InstalledUpdate)
+    keys, imported, state_t = _t(VersionKey), _t(InstalledUpdate), _t(ComplianceState)
     key = connection.ops.quote_name("key")
     group_filter, group_params = _school_filter("g", school_id)
     member_filter, member_params = _school_filter("m", school_id)
@@ -169,6 +169,7 @@ def _stage_sql(school_id: int | None, today, stale) -> list[tuple[str, list]]:
         GROUP BY iu.ci_id
     )
     SELECT t.ci_id, t.update_id, t.school_id, t.deadline, COALESCE(b.version, '') AS version,
+           o.id AS state_id, o.state AS old_state, o.installed_version AS old_version, o.deadline AS old_deadline,
            CASE
                WHEN b.ok = 1 THEN '{State.COMPLIANT}'
                WHEN CASE WHEN t.last_inventory_at >= %s THEN 1 ELSE 0 END
@@ -181,6 +182,7 @@ def _stage_sql(school_id: int | None, today, stale) -> list[tuple[str, list]]:
     FROM {TARGETS} t
     LEFT JOIN {EVIDENCE} b ON b.ci_id = t.ci_id AND b.update_id = t.update_id
     LEFT JOIN seen s ON s.ci_id = t.ci_id
+    LEFT JOIN {state_t} o ON o.ci_id = t.ci_id AND o.update_id = t.update_id
     """
     return [
         (targets, [*group_params, *member_params]),
@@ -225,12 +227,13 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
             lap(" ".join(sql.split()[:4]))
         cursor.execute(f"SELECT COUNT(*) FROM {TEMP}")
         rows = cursor.fetchone()[0]
-        # History: each pair whose state is new or different.
+        # History: each pair whose state is new or different. TEMP carries each pair's stored row (state_id and
+        # its old values, joined once before anything is written), so no statement below reads the table it writes:
+        # an anti-join against a table growing under it would rescan its new pages for every row (quadratic).
         cursor.execute(
             f"""INSERT INTO {change_t} (school_id, ci_id, update_id, old_state, new_state, changed_at)
-            SELECT c.school_id, c.ci_id, c.update_id, COALESCE(s.state, ''), c.state, %s
-            FROM {TEMP} c LEFT JOIN {state_t} s ON s.ci_id = c.ci_id AND s.update_id = c.update_id
-            WHERE s.id IS NULL OR s.state <> c.state""",
+            SELECT c.school_id, c.ci_id, c.update_id, COALESCE(c.old_state, ''), c.state, %s
+            FROM {TEMP} c WHERE c.state_id IS NULL OR c.old_state <> c.state""",
             [now],
         )
         changed = cursor.rowcount
@@ -240,18 +243,17 @@ def compliance_compute(*, school_id: int | None = None) -> RunResult:
         cursor.execute(
             f"""INSERT INTO {state_t} (school_id, ci_id, update_id, state, since, deadline, installed_version, task_id)
             SELECT c.school_id, c.ci_id, c.update_id, c.state, %s, c.deadline, c.version, NULL
-            FROM {TEMP} c
-            WHERE NOT EXISTS (SELECT 1 FROM {state_t} s WHERE s.ci_id = c.ci_id AND s.update_id = c.update_id)""",
+            FROM {TEMP} c WHERE c.state_id IS NULL""",
             [now],
         )
         cursor.execute(
             f"""UPDATE {state_t} SET
-                since = CASE WHEN {state_t}.state <> c.state THEN %s ELSE {state_t}.since END,
+                since = CASE WHEN c.old_state <> c.state THEN %s ELSE {state_t}.since END,
                 state = c.state, deadline = c.deadline, installed_version = c.version
             FROM {TEMP} c
-            WHERE c.ci_id = {state_t}.ci_id AND c.update_id = {state_t}.update_id
-              AND ({state_t}.state <> c.state OR {state_t}.installed_version <> c.version
-                   OR COALESCE({state_t}.deadline, %s) <> COALESCE(c.deadline, %s))""",
+            WHERE c.state_id = {state_t}.id
+              AND (c.old_state <> c.state OR c.old_version <> c.version
+                   OR COALESCE(c.old_deadline, %s) <> COALESCE(c.deadline, %s))""",
             [now, never, never],
         )
         lap("states")

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from fits.navigation import NavItem
+
 
 class StorageConfig(AppConfig):
     name = "om.storage"
@@ -7,4 +9,10 @@ class StorageConfig(AppConfig):
     verbose_name = "Storage Management"
     fits_group = "om"
     fits_order = 30
-    navigation = []
+    navigation = [
+        NavItem("Storage", "storage:overview", icon="chart-bar", visible="can_view_storage"),
+        NavItem("Backup jobs", "storage:job_list", icon="device-floppy", visible="can_view_storage"),
+        NavItem("Restore requests", "storage:restore_list", icon="arrow-back-up", visible="can_view_storage"),
+        NavItem("Restore tests", "storage:test_list", icon="checks", visible="can_view_storage"),
+    ]
+    request_handlers = {"storage.restore": ("Restore files (Storage Management)", "om.storage.requests.restore")}

@@ -870,6 +870,30 @@ class Command(BaseCommand):
         self.stdout.write(
             "Patch management: " + (", ".join(f"{n} {w}" for w, n in patches.items()) or "already set up") + "."
         )
+        from om.demo import seed_policies
+
+        policies = seed_policies(schools, people)
+        self.stdout.write(
+            "Operations policies: " + (", ".join(f"{n} {w}" for w, n in policies.items()) or "already set up") + "."
+        )
+        from om.storage.demo import seed_storage
+
+        storage = seed_storage(schools, people)
+        self.stdout.write(
+            "Storage management: " + (", ".join(f"{n} {w}" for w, n in storage.items()) or "already set up") + "."
+        )
+        from om.printing.demo import seed_printing
+
+        printing = seed_printing(schools, people)
+        self.stdout.write(
+            "Print management: " + (", ".join(f"{n} {w}" for w, n in printing.items()) or "already set up") + "."
+        )
+        from om.directory.demo import seed_directory
+
+        directory = seed_directory(schools, people)
+        self.stdout.write(
+            "Directory services: " + (", ".join(f"{n} {w}" for w, n in directory.items()) or "already set up") + "."
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _service_levels(
