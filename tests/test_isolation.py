@@ -127,7 +127,9 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(sysadmin_world(schools, cast))
     cmdb.update(patches_world(schools, cast))
     cmdb.update(security_world(schools, cast))
+    cmdb.update(storage_world(schools, cast))
     cmdb.update(printing_world(schools, cast))
+    cmdb.update(directory_world(schools, cast))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
     articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
     return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
@@ -763,9 +765,106 @@ def security_world(schools: dict[str, School], cast: dict[str, User]) -> dict[st
     return records
 
 
+# Storage Management (om/storage): support staff's, like the CMDB (named with the [cmdb:slug] marker).
+BACKUP_JOB, BACKUP_RESULT, BACKUP_REPORT = "storage.BackupJob", "storage.BackupResult", "storage.BackupReport"
+SHARE, RESTORE, RESTORE_TEST = "storage.Share", "storage.RestoreRequest", "storage.RestoreTest"
+
+
+def storage_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: a share on a server, a backup job protecting it with a result reported by e-mail (its
+    report kept), a restore request and a restore test."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cmdb.services import ci_create
+    from om.storage import services as storage
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    keys = (BACKUP_JOB, BACKUP_RESULT, BACKUP_REPORT, SHARE, RESTORE, RESTORE_TEST)
+    records: dict[str, dict[str, Any]] = {key: {} for key in keys}
+    yesterday = timezone.localtime() - timedelta(days=1)
+    for slug, school in schools.items():
+        tech, mark = technicians[slug], cmdb_of(slug)
+        server = ci_create(school=school, actor=tech, kind="server", name=f"File server {mark}")
+        share = storage.share_save(actor=tech, school=school, server=server, name=f"Share {mark}", path="D:\\Data")
+        job = storage.backup_job_save(actor=tech, school=school, name=f"Job {mark}", destination=f"NAS {mark}",
+                                      cis=[server], shares=[share], retention_days=30)  # fmt: skip
+        mail = (f"From: veeam@{slug}.sch.uk\nSubject: [Success] Job {mark} (1 machines)\n"
+                f"Date: {yesterday:%a, %d %b %Y %H:%M:%S %z}\n\nProcessed {mark}\n")  # fmt: skip
+        outcome = storage.backup_report_receive(school=school, raw=mail)
+        records[SHARE][slug], records[BACKUP_JOB][slug] = share, job
+        records[BACKUP_REPORT][slug], records[BACKUP_RESULT][slug] = outcome.report, outcome.result
+        records[RESTORE][slug] = storage.restore_request_log(school=school, ticket=None, kind="file", job=job,
+                                                             what=f"Restore {mark}", location=f"Share {mark}")  # fmt: skip
+        records[RESTORE_TEST][slug] = storage.restore_test_record(
+            job=job, actor=tech, tested_on=timezone.localdate(), restored=f"Test {mark}", minutes=5, verified_by=tech,
+            restored_from=timezone.localdate() - timedelta(days=2), evidence=f"Opened {mark}")  # fmt: skip
+    return records
+
+
 # Print and Output Management (om/printing): support staff's, like the CMDB (named with the [cmdb:slug] marker).
 PRINTER, PRINT_QUEUE, CARTRIDGE = "printing.Printer", "printing.PrintQueue", "printing.CartridgeModel"
 SUPPLY, MOVEMENT, PRINT_USAGE = "printing.Supply", "printing.StockMovement", "printing.PrintUsageDay"
+
+
+# Directory Services Administration (om/directory/): support staff's, like the CMDB ([cmdb:slug]); the settings are
+# read by support staff (never a password) and changed by the network manager.
+DIR_SETTINGS, DIR_ACCOUNT = "directory.DirectorySettings", "directory.DirectoryAccount"
+DIR_GROUP = "directory.DirectoryGroup"
+DIR_OU, DIR_RUN, DIR_CHANGE = "directory.OrganisationalUnit", "directory.SyncRun", "directory.DirectoryChange"
+DIR_UPLOAD, DIR_REQUEST = "directory.IntakeUpload", "directory.AccountRequest"
+
+
+def directory_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: directory settings (an unreachable server), a sync run, an OU, an account in a group with its
+    change, an MIS upload previewed and a leaver request (a task: FITS does not write there). The synchronised rows
+    are made as a sync would write them: there is no directory server in this test."""
+    from django.utils import timezone
+
+    from om.directory import services as directory
+    from om.directory.models import (
+        DirectoryAccount,
+        DirectoryChange,
+        DirectoryGroup,
+        GroupMembership,
+        OrganisationalUnit,
+        SyncRun,
+    )
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    keys = (DIR_SETTINGS, DIR_ACCOUNT, DIR_GROUP, DIR_OU, DIR_RUN, DIR_CHANGE, DIR_UPLOAD, DIR_REQUEST)
+    records: dict[str, dict[str, Any]] = {key: {} for key in keys}
+    now = timezone.now()
+    for slug, school in schools.items():
+        mark, tech = cmdb_of(slug), technicians[slug]
+        records[DIR_SETTINGS][slug] = directory.settings_save(
+            school=school, actor=cast["admin"], kind="ad", server_uris="ldap://127.0.0.1:9", security="none",
+            bind_dn=f"cn=sync {mark}", bind_password=f"secret-{slug}", base_dn=f"dc={slug},dc=sch,dc=uk",
+            timeout_seconds=1,
+        )  # fmt: skip
+        run = SyncRun.objects.create(school=school, started_at=now, finished_at=now, status="failed",
+                                     error=f"Cannot reach {mark}")  # fmt: skip
+        entry = {"school": school, "first_seen_at": now, "changed_at": now}
+        ou = OrganisationalUnit.objects.create(external_id=f"ou-{slug}", dn=f"ou=Staff,dc={slug}",
+                                               name=f"Staff {mark}", **entry)  # fmt: skip
+        account = DirectoryAccount.objects.create(external_id=f"a-{slug}", dn=f"uid=jo,ou=Staff,dc={slug}",
+                                                  username=f"jo-{slug}", display_name=f"Jo {mark}", first_name="Jo",
+                                                  last_name=f"Bloggs {mark}", ou_dn=f"ou=Staff,dc={slug}",
+                                                  state="disabled", **entry)  # fmt: skip
+        group = DirectoryGroup.objects.create(external_id=f"g-{slug}", dn=f"cn=Staff,dc={slug}",
+                                              name=f"Group {mark}", member_count=1, **entry)  # fmt: skip
+        GroupMembership.objects.create(school=school, group=group, account=account)
+        records[DIR_CHANGE][slug] = DirectoryChange.objects.create(school=school, run=run, account=account,
+                                                                   action="added", new=mark, at=now)  # fmt: skip
+        csv = f"Legal Surname,Forename,Year\nBloggs {mark},Sam,7\n".encode()
+        records[DIR_UPLOAD][slug] = directory.intake_preview(school=school, actor=tech, kind="intake",
+                                                             file_name=f"intake {mark}.csv", data=csv)  # fmt: skip
+        records[DIR_REQUEST][slug] = directory.account_request_open(school=school, kind="leaver", details={},
+                                                                    username=f"jo-{slug}")  # fmt: skip
+        records[DIR_ACCOUNT][slug], records[DIR_GROUP][slug], records[DIR_OU][slug] = account, group, ou
+        records[DIR_RUN][slug] = run
+    return records
 
 
 def printing_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
@@ -830,7 +929,7 @@ class Sees:
             return self.saved_filters
         if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK,
                              "availability.", "patches.", "om.", "sysadmin.",
-                             "printing.")):  # support staff's  # fmt: skip
+                             "printing.", "storage.", "directory.")):  # support staff's  # fmt: skip
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -1323,6 +1422,40 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:security-firewall-rule-review": RecordRoute(RULE, method="post", data={"note": ""}),
     "api:security-access-review-decide": RecordRoute(ACCESS_REVIEW, method="post", data={"item": 0}),
     "api:security-access-review-sign-off": RecordRoute(ACCESS_REVIEW, method="post"),
+    # Storage Management (om/storage/views.py, api.py): support staff read it; technicians and the network manager act
+    "storage:share_edit": RecordRoute(SHARE, readers_sent_back=True),
+    "storage:job_detail": RecordRoute(BACKUP_JOB),
+    "storage:job_edit": RecordRoute(BACKUP_JOB, readers_sent_back=True),
+    "storage:job_result_add": RecordRoute(BACKUP_JOB, method="post", data={"status": "success"}),
+    "storage:job_offsite": RecordRoute(BACKUP_JOB, method="post"),
+    "storage:test_create": RecordRoute(BACKUP_JOB, readers_sent_back=True),
+    "storage:report_detail": RecordRoute(BACKUP_REPORT),
+    "storage:restore_detail": RecordRoute(RESTORE),
+    "storage:restore_complete": RecordRoute(RESTORE, method="post", data={"outcome": "partial"}),
+    "api:storage-job-detail": RecordRoute(BACKUP_JOB),
+    "api:storage-backup-result-detail": RecordRoute(BACKUP_RESULT),
+    "api:storage-backup-report-detail": RecordRoute(BACKUP_REPORT),
+    "api:storage-restore-detail": RecordRoute(RESTORE),
+    "api:storage-restore-test-detail": RecordRoute(RESTORE_TEST),
+    # Directory Services Administration (om/directory/views.py, api.py): support staff read; the network manager
+    # changes the settings (others are sent back to them); technicians apply uploads
+    "directory:account_detail": RecordRoute(DIR_ACCOUNT),
+    "directory:group_detail": RecordRoute(DIR_GROUP),
+    "directory:run_detail": RecordRoute(DIR_RUN),
+    "directory:request_detail": RecordRoute(DIR_REQUEST),
+    "directory:intake_detail": RecordRoute(DIR_UPLOAD),
+    "directory:intake_apply": RecordRoute(DIR_UPLOAD, method="post"),
+    "directory:intake_cancel": RecordRoute(DIR_UPLOAD, method="post"),
+    "directory:settings_detail": RecordRoute(DIR_SETTINGS),
+    "directory:settings_edit": RecordRoute(DIR_SETTINGS, readers_sent_back=True),
+    "directory:settings_test": RecordRoute(DIR_SETTINGS, method="post"),
+    "api:directory-settings-detail": RecordRoute(DIR_SETTINGS),
+    "api:directory-account-detail": RecordRoute(DIR_ACCOUNT),
+    "api:directory-group-detail": RecordRoute(DIR_GROUP),
+    "api:directory-ou-detail": RecordRoute(DIR_OU),
+    "api:directory-change-detail": RecordRoute(DIR_CHANGE),
+    "api:directory-account-request-detail": RecordRoute(DIR_REQUEST),
+    "api:directory-sync-run-detail": RecordRoute(DIR_RUN),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -1529,6 +1662,22 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:security-antivirus-list": ListRoute(shows=ANTIVIRUS),
     "api:security-privileged-account-list": ListRoute(shows=ACCOUNT),
     "api:security-access-review-list": ListRoute(shows=ACCESS_REVIEW),
+    # Storage Management (om/storage/): support staff reach the pages (404 for anyone else, like the CMDB)
+    "storage:overview": ListRoute(cmdb=True),
+    "storage:share_list": ListRoute(shows=SHARE, cmdb=True),
+    "storage:share_create": ListRoute(cmdb=True),
+    "storage:job_list": ListRoute(shows=BACKUP_JOB, cmdb=True),
+    "storage:job_create": ListRoute(cmdb=True),
+    "storage:report_list": ListRoute(shows=BACKUP_REPORT, cmdb=True),
+    "storage:report_paste": ListRoute(cmdb=True),
+    "storage:restore_list": ListRoute(shows=RESTORE, cmdb=True),
+    "storage:expectations": ListRoute(cmdb=True),
+    "storage:test_list": ListRoute(shows=RESTORE_TEST, cmdb=True),
+    "api:storage-job-list": ListRoute(shows=BACKUP_JOB),
+    "api:storage-backup-result-list": ListRoute(shows=BACKUP_RESULT),
+    "api:storage-backup-report-list": ListRoute(shows=BACKUP_REPORT),
+    "api:storage-restore-list": ListRoute(shows=RESTORE),
+    "api:storage-restore-test-list": ListRoute(shows=RESTORE_TEST),
     # Print and Output Management (om/printing/)
     "printing:printer_list": ListRoute(shows=PRINTER, cmdb=True),
     "printing:queue_list": ListRoute(shows=PRINT_QUEUE, cmdb=True),
@@ -1542,6 +1691,23 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:printing-cartridge-list": ListRoute(shows=CARTRIDGE, cmdb=True),
     "api:printing-movement-list": ListRoute(shows=MOVEMENT, cmdb=True),
     "api:printing-usage-list": ListRoute(cmdb=True),  # ids and figures: its school slugs are checked
+    # Directory Services Administration (om/directory/)
+    "directory:overview": ListRoute(cmdb=True),
+    "directory:account_list": ListRoute(shows=DIR_ACCOUNT, cmdb=True),
+    "directory:group_list": ListRoute(shows=DIR_GROUP, cmdb=True),
+    "directory:ou_list": ListRoute(shows=DIR_OU, cmdb=True),
+    "directory:run_list": ListRoute(shows=DIR_RUN, cmdb=True),
+    "directory:request_list": ListRoute(shows=DIR_REQUEST, cmdb=True),
+    "directory:intake": ListRoute(shows=DIR_UPLOAD, cmdb=True),
+    "directory:settings_create": ListRoute(cmdb=True),  # the network manager's; others are sent back
+    "directory:reports": ListRoute(shows=DIR_ACCOUNT, cmdb=True),  # the disabled account is still in its group
+    "api:directory-settings-list": ListRoute(shows=DIR_SETTINGS),
+    "api:directory-account-list": ListRoute(shows=DIR_ACCOUNT),
+    "api:directory-group-list": ListRoute(shows=DIR_GROUP),
+    "api:directory-ou-list": ListRoute(shows=DIR_OU),
+    "api:directory-change-list": ListRoute(shows=DIR_CHANGE),
+    "api:directory-account-request-list": ListRoute(shows=DIR_REQUEST),
+    "api:directory-sync-run-list": ListRoute(shows=DIR_RUN),
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
@@ -1594,6 +1760,10 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
     ),
     "security:review_start": NoSchoolData(
         "POST only: starts an access review at one of the viewer's schools (tests/om/security/test_register.py)",
+        method="post",
+    ),
+    "directory:sync": NoSchoolData(
+        "POST only: queues a sync of one of the viewer's schools, chosen from their own (tests/om/directory)",
         method="post",
     ),
 }
@@ -1815,6 +1985,8 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
             "om.",
             "sysadmin.",
             "printing.",
+            "storage.",
+            "directory.",
         )
     ):
         return cmdb_of(key) in content

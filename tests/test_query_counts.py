@@ -707,6 +707,51 @@ class Rows:
             security.access_review_sign_off(review=review, actor=netmgr)
             security.access_review_start(school=school, actor=netmgr)
 
+    # --- FITS OM: Directory Services Administration (om/directory/) ------------------------------------------------
+    def directory(self, n: int) -> None:
+        """At highfield: its directory settings and, as a sync writes them, `n` accounts (half disabled, each in a
+        group, the admin group among them), groups, OUs, sync runs with a change each, account requests and MIS
+        uploads."""
+        from django.utils import timezone
+
+        from om.directory import services as directory
+        from om.directory.models import (
+            AccountRequest,
+            DirectoryAccount,
+            DirectoryChange,
+            DirectoryGroup,
+            DirectorySettings,
+            GroupMembership,
+            IntakeUpload,
+            OrganisationalUnit,
+            SyncRun,
+        )
+
+        school, now, netmgr = self.highfield, timezone.now(), self.cast["netmgr"]
+        if not DirectorySettings.objects.exists():
+            directory.settings_save(school=school, actor=netmgr, server_uris="ldap://127.0.0.1:9", security="none",
+                                    bind_dn="cn=sync", bind_password="x", base_dn="dc=highfield")  # fmt: skip
+        entry = {"school": school, "first_seen_at": now, "changed_at": now}
+        while (made := DirectoryAccount.objects.count()) < n:
+            kind = "computer" if made % 5 == 4 else "user"
+            account = DirectoryAccount.objects.create(external_id=f"a{made}", dn=f"uid=u{made},ou=Staff,dc=highfield",
+                                                      username=f"u{made}", kind=kind, ou_dn="ou=Staff,dc=highfield",
+                                                      state="disabled" if made % 2 else "active", **entry)  # fmt: skip
+            group = DirectoryGroup.objects.create(external_id=f"g{made}", dn=f"cn=g{made},dc=highfield",
+                                                  name="Domain Admins" if made == 0 else f"Group {made}",
+                                                  is_admin_group=made == 0, member_count=1, **entry)  # fmt: skip
+            GroupMembership.objects.create(school=school, group=group, account=account)
+            OrganisationalUnit.objects.create(external_id=f"o{made}", dn=f"ou=o{made},dc=highfield", name=f"o{made}",
+                                              **entry)  # fmt: skip
+            run = SyncRun.objects.create(school=school, started_at=now, finished_at=now, status="succeeded",
+                                         requested_by=netmgr)  # fmt: skip
+            DirectoryChange.objects.create(school=school, run=run, account=account, group=group, action="joined",
+                                           at=now)  # fmt: skip
+            AccountRequest.objects.create(school=school, kind="leaver", state="done", account=account,
+                                          username=f"u{made}")  # fmt: skip
+            IntakeUpload.objects.create(school=school, kind="intake", file_name=f"f{made}.csv", raw="x",
+                                        rows=[{"row": 2}], uploaded_by=netmgr)  # fmt: skip
+
     # --- FITS OM: Print and Output Management (om/printing/) -------------------------------------------------------
     def printing(self, n: int) -> None:
         """At highfield: `n` printers read twice (two supplies each, a low one with its task, a day's usage), `n`
@@ -734,6 +779,49 @@ class Rows:
                                                 printer_models="M404", reorder_level=5, unit_cost=10)  # fmt: skip
             printing.stock_move(actor=tech, cartridge=cartridge, kind="received", quantity=1, note="Delivery")
         assert PrintQueue.objects.count() == n
+
+    # --- FITS OM: Storage Management (om/storage/) ------------------------------------------------------------------
+    def storage(self, n: int) -> None:
+        """At highfield: `n` disk volumes measured on a server, shares, backup jobs (each with a result read from an
+        e-mail report, its report kept, and a restore test), and restore requests."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from availability.models import Metric
+        from cmdb import services as cmdb
+        from om.storage import services as storage
+        from om.storage.models import BackupJob, RestoreRequest, Share
+
+        tech, school, now = self.cast["tech"], self.highfield, timezone.now()
+        self.file_server = getattr(self, "file_server", None) or cmdb.ci_create(school=school, actor=tech,
+                                                                                kind="server", name="HF-FS")  # fmt: skip
+        while (made := Metric.objects.filter(ci=self.file_server).count()) < n:
+            Metric.objects.create(school=school, ci=self.file_server, kind="disk", key=f"disk:V{made}",
+                                  label=f"Disk V{made}", unit="B", capacity=1e12, last_value=5e11,
+                                  last_percent=50.0 + made % 40, last_at=now)  # fmt: skip
+        while (made := Share.objects.count()) < n:
+            storage.share_save(actor=tech, school=school, server=self.file_server, name=f"Share{made}$",
+                               path=f"D:\\Shares\\{made}")  # fmt: skip
+        first_share = Share.objects.order_by("pk").first()
+        while (made := BackupJob.objects.count()) < n:
+            job = storage.backup_job_save(actor=tech, school=school, name=f"Job {made}", destination="NAS",
+                                          cis=[self.file_server], shares=[first_share], retention_days=30,
+                                          owner=tech)  # fmt: skip
+            status = "Failed" if made % 3 == 0 else "Success"
+            sent = timezone.localtime(now - timedelta(hours=2))
+            storage.backup_report_receive(school=school, raw=(
+                f"From: veeam@hf.sch.uk\nSubject: [{status}] Job {made} (1 machines)\n"
+                f"Date: {sent:%a, %d %b %Y %H:%M:%S %z}\n\nDone.\n").encode())  # fmt: skip
+            storage.restore_test_record(job=job, actor=tech, tested_on=timezone.localdate(), restored=f"File {made}",
+                                        restored_from=timezone.localdate() - timedelta(days=1), minutes=5,
+                                        verified_by=tech, evidence="Opened.")  # fmt: skip
+        job = BackupJob.objects.order_by("pk").first()
+        while (made := RestoreRequest.objects.count()) < n:
+            restore = storage.restore_request_log(school=school, ticket=None, kind="file", what=f"Lost {made}",
+                                                  job=job)  # fmt: skip
+            if made % 2:
+                storage.restore_complete(restore=restore, actor=tech, outcome="restored")
 
     def kwargs(self, route: Route) -> dict[str, int]:
         if "function" in route.kwarg_names:  # the OM base's page of one function
@@ -939,6 +1027,18 @@ LISTS: dict[str, Target] = {
     "api:security-antivirus-list": Target("security", OM_READERS, budget=10, small=1),
     "api:security-privileged-account-list": Target("security", SECURITY_READERS, budget=10, small=1),
     "api:security-access-review-list": Target("security", SECURITY_READERS, budget=10, small=1),
+    # Storage Management (om/storage/): support staff read it.
+    "storage:overview": Target("storage", OM_READERS, budget=40, small=1),
+    "storage:share_list": Target("storage", OM_READERS, budget=40, small=1),
+    "storage:job_list": Target("storage", OM_READERS, budget=40, small=1),
+    "storage:report_list": Target("storage", OM_READERS, budget=40, small=1),
+    "storage:restore_list": Target("storage", OM_READERS, budget=40, small=1),
+    "storage:test_list": Target("storage", OM_READERS, budget=40, small=1),
+    "api:storage-job-list": Target("storage", OM_READERS, budget=40, small=1),
+    "api:storage-backup-result-list": Target("storage", OM_READERS, budget=40, small=1),
+    "api:storage-backup-report-list": Target("storage", OM_READERS, budget=40, small=1),
+    "api:storage-restore-list": Target("storage", OM_READERS, budget=40, small=1),
+    "api:storage-restore-test-list": Target("storage", OM_READERS, budget=40, small=1),
     # Print and Output Management: printers with their supplies (prefetched), queues, stock, reorder, usage (SQL).
     **{
         key: Target("printing", OM_READERS, budget=14, small=1)
@@ -964,9 +1064,57 @@ LISTS: dict[str, Target] = {
     "api:request-type-list": Target("request_types", ("staff", "desk", "admin"), budget=9, small=1),
     "api:service-request-list": Target("requests", ("staff", "tech", "leader", "admin"), budget=12, small=2),
     "api:fulfilment-task-list": Target("requests", ("staff", "tech", "admin"), budget=10, small=2),
+    # Directory Services Administration (om/directory/): support staff's.
+    "directory:overview": Target("directory", OM_READERS, budget=14, small=1),
+    "directory:account_list": Target("directory", OM_READERS, budget=14, small=1),
+    "directory:group_list": Target("directory", OM_READERS, budget=14, small=1),
+    "directory:ou_list": Target("directory", OM_READERS, budget=14, small=1),
+    "directory:run_list": Target("directory", OM_READERS, budget=14, small=1),
+    "directory:request_list": Target("directory", OM_READERS, budget=14, small=1),
+    "directory:intake": Target("directory", OM_READERS, budget=14, small=1),
+    "directory:reports": Target("directory", OM_READERS, budget=14, small=1),
+    "api:directory-settings-list": Target("directory", OM_READERS, budget=10, small=1),
+    "api:directory-account-list": Target("directory", OM_READERS, budget=10, small=1),
+    "api:directory-group-list": Target("directory", OM_READERS, budget=10, small=1),
+    "api:directory-ou-list": Target("directory", OM_READERS, budget=10, small=1),
+    "api:directory-change-list": Target("directory", OM_READERS, budget=10, small=1),
+    "api:directory-account-request-list": Target("directory", OM_READERS, budget=10, small=1),
+    "api:directory-sync-run-list": Target("directory", OM_READERS, budget=10, small=1),
 }
 
 NOT_LISTS: dict[str, str] = {
+    # Directory Services Administration (om/directory/)
+    "directory:sync": "POST only",
+    "directory:settings_create": "one form (its school choices are one query)",
+    "directory:settings_detail": "one school's settings",
+    "directory:settings_edit": "one school's settings form",
+    "directory:settings_test": "POST only",
+    "directory:account_detail": "one account: its groups, last 100 changes and requests (one query each)",
+    "directory:group_detail": "one group: its members and last 100 changes (one query each)",
+    "directory:run_detail": "one run: its first 500 changes (one query)",
+    "directory:request_detail": "one account request",
+    "directory:intake_detail": "one upload: its rows (in the record) and requests (one query)",
+    "directory:intake_apply": "POST only",
+    "directory:intake_cancel": "POST only",
+    # Storage Management (om/storage/)
+    "storage:share_create": "one form (its school, server and volume choices are one query each)",
+    "storage:share_edit": "one share's form",
+    "storage:job_create": "one form (its school, CI, share and owner choices are one query each)",
+    "storage:job_detail": "one job: its last 30 results, tests, shares, restores and timeline (one query each)",
+    "storage:job_edit": "one job's form",
+    "storage:job_result_add": "POST only",
+    "storage:job_offsite": "POST only",
+    "storage:test_create": "one form (its verifier choices are one query)",
+    "storage:report_paste": "one form",
+    "storage:report_detail": "one report as received, and its result",
+    "storage:restore_detail": "one restore request",
+    "storage:restore_complete": "POST only",
+    "storage:expectations": "one school's five expectations and its longest retention (one query each)",
+    "api:storage-job-detail": "one record",
+    "api:storage-backup-result-detail": "one record",
+    "api:storage-backup-report-detail": "one record",
+    "api:storage-restore-detail": "one record",
+    "api:storage-restore-test-detail": "one record",
     # Security Administration (om/security/)
     "security:breach_create": "one form (its school and security-incident choices are one query each)",
     "security:breach_detail": "one breach: its actions and timeline (one query each)",
