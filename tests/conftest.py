@@ -14,6 +14,18 @@ from fits.models import Authority, AuthorityRole, AuthorityRoleKind, Membership,
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# `make test` runs two workers with --dist loadscope: a module's tests stay on one worker (its module fixtures, such
+# as a seeded demo or a real agent's inventory, built once), a class's too. The longest files, which measure or
+# cross every route, go first, so that neither worker is left alone with one of them at the end.
+LONGEST_FIRST = ("tests/test_query_counts.py", "tests/test_isolation.py")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    if hasattr(config, "workerinput"):  # an xdist worker: the order it collects is the order work is handed out
+        items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)  # stable otherwise
+    return (yield)
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
@@ -194,3 +206,5 @@ def api_for():
         return client
 
     return make
+
+
