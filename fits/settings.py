@@ -319,6 +319,12 @@ SPECTACULAR_SETTINGS = {
         "ChangeStatusEnum": "changes.models.Status.choices",
         "ChangeRiskEnum": "changes.models.Risk.choices",
         "BreachRiskEnum": "om.security.models.BreachRisk.choices",  # Security Administration's breach log
+        # Storage Management (om/storage/api.py)
+        "BackupResultStatusEnum": "om.storage.models.ResultStatus.choices",
+        "BackupResultSourceEnum": "om.storage.models.ResultSource.choices",
+        "BackupReportOutcomeEnum": "om.storage.models.BackupReport.Outcome",
+        "RestoreKindEnum": "om.storage.models.RestoreKind.choices",
+        "RestoreOutcomeEnum": "om.storage.models.RestoreOutcome.choices",
         "ApprovalRoleEnum": "changes.models.ApprovalRole.choices",
         "ReviewOutcomeEnum": "changes.models.ReviewOutcome.choices",
         "FreezeWindowKindEnum": "changes.models.FreezeWindow.Kind",

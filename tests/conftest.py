@@ -206,5 +206,3 @@ def api_for():
         return client
 
     return make
-
-

@@ -795,8 +795,9 @@ def storage_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str
         outcome = storage.backup_report_receive(school=school, raw=mail)
         records[SHARE][slug], records[BACKUP_JOB][slug] = share, job
         records[BACKUP_REPORT][slug], records[BACKUP_RESULT][slug] = outcome.report, outcome.result
-        records[RESTORE][slug] = storage.restore_request_log(school=school, ticket=None, kind="file", job=job,
-                                                             what=f"Restore {mark}", location=f"Share {mark}")  # fmt: skip
+        records[RESTORE][slug] = storage.restore_request_log(
+            school=school, ticket=None, kind="file", job=job, what=f"Restore {mark}", location=f"Share {mark}"
+        )
         records[RESTORE_TEST][slug] = storage.restore_test_record(
             job=job, actor=tech, tested_on=timezone.localdate(), restored=f"Test {mark}", minutes=5, verified_by=tech,
             restored_from=timezone.localdate() - timedelta(days=2), evidence=f"Opened {mark}")  # fmt: skip

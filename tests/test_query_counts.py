@@ -794,8 +794,9 @@ class Rows:
         from om.storage.models import BackupJob, RestoreRequest, Share
 
         tech, school, now = self.cast["tech"], self.highfield, timezone.now()
-        self.file_server = getattr(self, "file_server", None) or cmdb.ci_create(school=school, actor=tech,
-                                                                                kind="server", name="HF-FS")  # fmt: skip
+        self.file_server = getattr(self, "file_server", None) or cmdb.ci_create(
+            school=school, actor=tech, kind="server", name="HF-FS"
+        )
         while (made := Metric.objects.filter(ci=self.file_server).count()) < n:
             Metric.objects.create(school=school, ci=self.file_server, kind="disk", key=f"disk:V{made}",
                                   label=f"Disk V{made}", unit="B", capacity=1e12, last_value=5e11,

@@ -401,9 +401,8 @@ def _modify_groups(ops: list, groups: list[DirectoryGroup], dn: str, mode: int) 
 def account_request_carry_out(*, request_id: int) -> AccountRequest:
     """Carry out a queued request against the directory with the write account; the result goes on the request
     and, as an internal note, on its ticket. A failure (refused, not found) leaves a task with the instructions."""
-    request = (
-        AccountRequest.objects.select_for_update().select_related("school", "account", "ticket").get(pk=request_id)
-    )
+    requests = AccountRequest.objects.select_for_update(of=("self",)).select_related("school", "account", "ticket")
+    request = requests.get(pk=request_id)
     if request.state != RequestState.QUEUED:
         return request
     config = DirectorySettings.objects.get(school_id=request.school_id)
@@ -520,6 +519,13 @@ def account_request_carry_out(*, request_id: int) -> AccountRequest:
             steps=["Set the first password", "Hand it over in person", "Enable on the first day"],
         )
     return request
+
+
+def account_request_fail(*, request_id: int, message: str) -> None:
+    """A carry-out that broke (not the directory refusing: that is handled) is not left queued without a word."""
+    AccountRequest.objects.filter(pk=request_id, state=RequestState.QUEUED).update(
+        state=RequestState.FAILED, outcome=f"FITS could not carry it out: {message[:500]}"
+    )
 
 
 def account_request_decline(*, ticket: Any) -> None:
@@ -725,6 +731,9 @@ def signin_apply(*, school: School, user: User, account_dn: str, username: str, 
     previous = set(account.granted_roles) if account else set()
     for granted in DirectoryAccount.objects.filter(school=school, person=user).values_list("granted_roles", flat=True):
         previous |= set(granted)
+    if not user.has_usable_password() and user.username.endswith(f"@{school.slug}"):
+        # made by the directory sign-in: every role it holds at the school came from the directory
+        previous |= set(Membership.objects.filter(user=user, school=school).values_list("role", flat=True))
     stale = previous - roles
     if stale:
         Membership.objects.filter(user=user, school=school, role__in=stale).delete()

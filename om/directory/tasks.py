@@ -29,6 +29,10 @@ def directory_sync_task(school_id: int, trigger: str = "page", full: bool = Fals
 @shared_task(acks_late=True)
 def account_request_carry_out_task(request_id: int) -> str:
     """Carry out a starter, change or leaver against the directory (a request no longer queued is left as it is)."""
-    from om.directory.services import account_request_carry_out
+    from om.directory.services import account_request_carry_out, account_request_fail
 
-    return account_request_carry_out(request_id=request_id).state
+    try:
+        return account_request_carry_out(request_id=request_id).state
+    except Exception as error:
+        account_request_fail(request_id=request_id, message=f"{error.__class__.__name__}: {error}")
+        raise

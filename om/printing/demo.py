@@ -49,7 +49,8 @@ def seed_printing(schools: dict[str, School], people: dict[str, User]) -> dict[s
     cis = list(ConfigurationItem.objects.filter(school=school, kind=Kind.PRINTER).select_related("location")
                .order_by("name"))  # fmt: skip
     colour = next((ci for ci in cis if "TASKalfa" in ci.model_name), None)
-    mono = next((ci for ci in cis if "LaserJet" in ci.model_name), None)
+    lasers = [ci for ci in cis if "LaserJet" in ci.model_name]
+    mono = next((ci for ci in lasers if "STAFF" in ci.name.upper()), lasers[0] if lasers else None)
     if colour is None or mono is None:
         return {}
     services.print_policy_save(actor=netmgr, school=school, default_duplex=True, colour_rule="staff",

@@ -186,7 +186,7 @@ class Supply(SchoolOwned):
 
     class Meta:
         verbose_name_plural = "supplies"
-        ordering = ["printer", "index"]
+        ordering = ["printer_id", "index"]
         constraints = [models.UniqueConstraint(fields=["printer", "index"], name="printing_supply_unique")]
 
     def __str__(self) -> str:

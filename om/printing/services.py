@@ -432,7 +432,11 @@ def printer_record_reading(*, printer: Printer, answer, now: datetime | None = N
 
     now = now or timezone.now()
     today = timezone.localdate(now)
-    printer = Printer.objects.select_for_update().select_related("ci", "ci__location", "school").get(pk=printer.pk)
+    printer = (
+        Printer.objects.select_for_update(of=("self",))
+        .select_related("ci", "ci__location", "school")
+        .get(pk=printer.pk)
+    )
     policy = policy_for(printer.school_id)
     result = ReadingResult()
     # --- the page counter and the day's usage (a lower count is a reset: a new baseline) --------------------
@@ -447,7 +451,7 @@ def printer_record_reading(*, printer: Printer, answer, now: datetime | None = N
     printer.last_read_at, printer.last_error, printer.failing_since = now, "", None
     printer.save(update_fields=["page_count", "last_read_at", "last_error", "failing_since"])
     # --- the supplies --------------------------------------------------------------------------------------
-    existing = {supply.index: supply for supply in Supply.objects.select_for_update().filter(printer=printer)}
+    existing = {s.index: s for s in Supply.objects.select_for_update().filter(printer=printer).order_by("pk")}
     cartridges = list(CartridgeModel.objects.filter(school_id=printer.school_id))
     recent = {}
     for supply_id, read_at, percent in (

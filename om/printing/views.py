@@ -67,7 +67,7 @@ class PrintingAccessMixin:
 
 
 class FormPageMixin(PrintingAccessMixin, ScopedViewMixin, ServiceErrorMixin):
-    """A list with a form below it for the chosen school: POST calls `save(form, school)`."""
+    """A list with a form below it for the chosen school: POST calls `record(form, school)`, a service."""
 
     form_class = None
 
@@ -81,7 +81,7 @@ class FormPageMixin(PrintingAccessMixin, ScopedViewMixin, ServiceErrorMixin):
             messages.error(request, "Choose a school first: the record belongs to one school.")
         elif self.form.is_valid():
             try:
-                record = self.save(self.form, school)
+                record = self.record(self.form, school)
             except (ValidationError, PermissionDenied) as error:
                 self.report_form_error(error)
             else:
@@ -123,7 +123,7 @@ class PrinterListView(FormPageMixin, ListView):
         queryset = super().get_queryset()
         return queryset.for_list().order_by("ci__name", "pk")
 
-    def save(self, form, school):
+    def record(self, form, school):
         data = form.cleaned_data
         return services.printer_add(actor=self.request.user, ci=data["ci"], snmp_credential=data["snmp_credential"],
                                     multifunction=data["multifunction"])  # fmt: skip
@@ -218,6 +218,8 @@ class PrinterReadView(RecordActionView):
             messages.success(self.request, f"{self.object} answered: {outcome.page_count or 0} pages.")
         elif outcome is not None:
             messages.error(self.request, f"{self.object} did not answer: {outcome.error}.")
+        else:
+            messages.info(self.request, f"{self.object} is not read over SNMP: switch reading on below first.")
 
 
 class SupplyCartridgeView(RecordActionView):
@@ -249,7 +251,7 @@ class QueueListView(FormPageMixin, ListView):
         queryset = super().get_queryset()
         return queryset.select_related("school", "server", "printer__ci").order_by("name", "pk")
 
-    def save(self, form, school):
+    def record(self, form, school):
         return services.queue_save(actor=self.request.user, school=school, **form.cleaned_data)
 
     def success_url(self, record):
@@ -318,7 +320,7 @@ class CartridgeListView(CartridgeFormMixin, FormPageMixin, ListView):
         queryset = super().get_queryset()
         return queryset.select_related("school").order_by("name", "pk")
 
-    def save(self, form, school):
+    def record(self, form, school):
         return services.cartridge_save(actor=self.request.user, school=school, **form.cleaned_data)
 
     def success_url(self, record):
@@ -444,9 +446,8 @@ class UsageView(PrintingAccessMixin, ScopedViewMixin, ListView):
     context_object_name = "by_printer"
     paginate_by = 50
 
-    def filtered(self):
+    def filtered(self, queryset):
         """The usage rows the filter form asks for (the last twelve months of every printer by default)."""
-        queryset = ScopedViewMixin.get_queryset(self)
         self.filter_form = UsageFilterForm(self.request.GET, user=self.request.user)
         if self.filter_form.is_valid():
             data = self.filter_form.cleaned_data
@@ -461,12 +462,17 @@ class UsageView(PrintingAccessMixin, ScopedViewMixin, ListView):
         return queryset
 
     def get_queryset(self):
-        return (self.filtered().values("printer_id", "printer__ci__name", "school__name").annotate(pages=Sum("pages"),
-                days=Count("pk")).order_by("-pages", "printer__ci__name"))  # fmt: skip
+        queryset = super().get_queryset()
+        return (
+            self.filtered(queryset)
+            .values("printer_id", "printer__ci__name", "school__name")
+            .annotate(pages=Sum("pages"), days=Count("pk"))
+            .order_by("-pages", "printer__ci__name")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rows = self.filtered().order_by()
+        rows = self.filtered(ScopedViewMixin.get_queryset(self)).order_by()
         context["by_month"] = list(rows.annotate(month=TruncMonth("day")).values("month")
                                    .annotate(pages=Sum("pages")).order_by("month"))  # fmt: skip
         _, season, start_year = _term_of_day()
@@ -497,8 +503,11 @@ class UsageExportView(UsageView):
     """The daily pages behind the usage page, as CSV (the same filters)."""
 
     def get(self, request, *args, **kwargs):
-        rows = (self.filtered().select_related("school", "printer__ci").order_by("day", "printer__ci__name", "pk")
-                .values_list("school__name", "printer__ci__name", "day", "pages"))  # fmt: skip
+        rows = (
+            self.filtered(ScopedViewMixin.get_queryset(self))
+            .order_by("day", "printer__ci__name", "pk")
+            .values_list("school__name", "printer__ci__name", "day", "pages")
+        )
         writer = csv.writer(_Echo())
 
         def lines():

@@ -128,8 +128,8 @@ class BreachViewSet(ScopedReadOnlyViewSet):
         return self._answer(services.breach_report_ico(breach=breach, actor=request.user, **payload.validated_data))
 
     @extend_schema(request=BreachActionInputSerializer, responses={201: BreachActionSerializer})
-    @action(detail=True, methods=["post"])
-    def actions(self, request, pk=None):
+    @action(detail=True, methods=["post"], url_path="actions", url_name="actions")
+    def add_action(self, request, pk=None):  # not `actions`: a viewset's own attribute
         """Add an action (recall the e-mail, reset passwords...) with its owner and due date."""
         breach = self.get_object()
         payload = BreachActionInputSerializer(data=request.data, context=self.get_serializer_context())

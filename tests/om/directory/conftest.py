@@ -81,7 +81,10 @@ def settings_values(uri: str, **overrides) -> dict:
     }
 
 
-ROLE_MAP = "Domain Admins = network manager\nICT Support = technician\nTeachers = ICT user\nOffice = service desk administrator"
+ROLE_MAP = (
+    "Domain Admins = network manager\nICT Support = technician\n"
+    "Teachers = ICT user\nOffice = service desk administrator"
+)
 
 
 @pytest.fixture

@@ -95,7 +95,8 @@ def test_a_declined_leaver_does_nothing(committed, highfield, desk, leader, sync
 
 def test_a_starter_is_created_disabled_in_the_staff_ou_with_its_groups(committed, highfield, desk, leader, synced):
     request = approved(committed, highfield, desk, leader, STARTER,
-                       {"full_name": "Nia Roberts", "job_title": "Teaching assistant", "groups": "Teachers\nNo such"})  # fmt: skip
+                       {"full_name": "Nia Roberts", "job_title": "Teaching assistant",
+                        "groups": "Teachers\nNo such"})  # fmt: skip
     request.refresh_from_db()
     assert request.state == RequestState.DONE, request.outcome
     assert request.username == "nroberts"
@@ -166,7 +167,8 @@ def test_the_intake_preview_names_row_and_column_and_applies_nothing(highfield, 
 
 
 def test_an_intake_is_applied_in_one_go(committed, highfield, tech, synced):
-    good = b"UPN,Legal Surname,Forename,Year,Reg,Admission Date\nA1,Bloggs,Joe,7,7B,01/09/2026\nA2,Bloggs,Jo,7,7B,01/09/2026\n"
+    good = (b"UPN,Legal Surname,Forename,Year,Reg,Admission Date\n"
+            b"A1,Bloggs,Joe,7,7B,01/09/2026\nA2,Bloggs,Jo,7,7B,01/09/2026\n")  # fmt: skip
     upload = services.intake_preview(school=highfield, actor=tech, kind="intake", file_name="in.csv", data=good)
     assert [row["username"] for row in upload.rows] == ["jbloggs26", "jbloggs262"]
     requests = committed(services.intake_apply, upload=upload, actor=tech)
@@ -180,7 +182,8 @@ def test_an_intake_is_applied_in_one_go(committed, highfield, tech, synced):
 
 
 def test_leavers_are_matched_by_name_or_username(highfield, tech, synced):
-    data = b"Legal Surname,Forename,Leaving Date,Username\nHall,Freya,20/07/2026,\nNobody,Ann,20/07/2026,\n,,,\nX,Y,,jscott8\n"
+    data = (b"Legal Surname,Forename,Leaving Date,Username\n"
+            b"Hall,Freya,20/07/2026,\nNobody,Ann,20/07/2026,\n,,,\nX,Y,,jscott8\n")  # fmt: skip
     upload = services.intake_preview(school=highfield, actor=tech, kind="leavers", file_name="l.csv", data=data)
     assert [row["username"] for row in upload.rows] == ["fhall8", "jscott8"]
     assert upload.errors == [{"row": 3, "column": "Forename", "message": "Ann Nobody: no account matches."}]

@@ -22,7 +22,7 @@ from om.directory.models import (
     SyncRun,
 )
 from om.directory.sync import SyncBusy, directory_sync
-from tests.om.directory.conftest import ADMIN_DN, BASE
+from tests.om.directory.conftest import ADMIN_DN, BASE, SCRIPT, _environment
 
 pytestmark = pytest.mark.django_db
 
@@ -70,9 +70,11 @@ def test_changes_in_the_directory_are_found_and_logged(highfield, highfield_dire
     conn.modify_s(f"uid=pjones,ou=Staff,{BASE}", [(ldap.MOD_REPLACE, "title", [b"Head of Maths"])])
     conn.modify_s(f"uid=rpatel,ou=Staff,{BASE}", [(ldap.MOD_REPLACE, "userAccountControl", [b"514"])])
     conn.delete_s(f"uid=jscott8,ou=Year8,ou=Pupils,{BASE}")
-    conn.modify_s(f"cn=Office,ou=Groups,{BASE}", [(ldap.MOD_ADD, "member", [f"uid=jsmith,ou=Staff,{BASE}".encode()])])
-    conn.add_s(f"uid=nnew,ou=Staff,{BASE}", [("objectClass", [b"inetOrgPerson", b"fitsADAccount"]), ("cn", [b"Nia New"]),
-               ("sn", [b"New"]), ("uid", [b"nnew"]), ("sAMAccountName", [b"nnew"]), ("userAccountControl", [b"512"])])  # fmt: skip
+    jsmith = f"uid=jsmith,ou=Staff,{BASE}".encode()
+    conn.modify_s(f"cn=Office,ou=Groups,{BASE}", [(ldap.MOD_ADD, "member", [jsmith])])
+    new = [("objectClass", [b"inetOrgPerson", b"fitsADAccount"]), ("cn", [b"Nia New"]), ("sn", [b"New"]),
+           ("uid", [b"nnew"]), ("sAMAccountName", [b"nnew"]), ("userAccountControl", [b"512"])]  # fmt: skip
+    conn.add_s(f"uid=nnew,ou=Staff,{BASE}", new)
     run = directory_sync(school=highfield)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert (run.added, run.changed, run.disabled) == (1, 3, 2), run.summary  # pjones, rpatel, Office; rpatel + jscott8
@@ -138,3 +140,27 @@ def test_the_script_reports_status(directory):
     from tests.om.directory.conftest import SCRIPT, _environment
 
     assert subprocess.run([str(SCRIPT), "status"], env=_environment(), capture_output=True).returncode == 0
+
+
+def test_paged_searches_read_past_the_servers_size_limit(highfield, highfield_directory, fresh_directory):
+    """slapd answers at most 1000 entries a search (like AD's MaxPageSize): 1200 pupils come in three pages."""
+    import time
+
+    conn = admin_connection(fresh_directory)
+    for i in range(1200):
+        conn.add_s(f"uid=p{i:04d},ou=Year7,ou=Pupils,{BASE}", [
+            ("objectClass", [b"inetOrgPerson", b"fitsADAccount"]), ("cn", [f"Pupil {i}".encode()]),
+            ("sn", [b"Pupil"]), ("uid", [f"p{i:04d}".encode()]), ("sAMAccountName", [f"p{i:04d}".encode()]),
+            ("userAccountControl", [b"512"]),
+        ])  # fmt: skip
+    conn.unbind_s()
+    started = time.monotonic()
+    run = directory_sync(school=highfield)
+    first = time.monotonic() - started
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert DirectoryAccount.objects.filter(school=highfield, kind="user").count() == 1220
+    started = time.monotonic()
+    again = directory_sync(school=highfield)
+    print(f"\nfirst sync of 1244 accounts: {first:.2f} s; incremental: {time.monotonic() - started:.2f} s")
+    assert again.unchanged == 1239 and again.added == again.changed == 0  # 1224 accounts, 7 groups, 8 OUs
+    subprocess.run([str(SCRIPT), "reset"], env=_environment(), check=True, capture_output=True)

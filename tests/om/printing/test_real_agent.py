@@ -123,3 +123,22 @@ def test_the_command_prints_a_table(highfield, make_printer, printer_agent, caps
     out = capsys.readouterr().out
     assert "HF-OFF-PRN" in out and "48213" in out and "Yellow Toner Cartridge some remaining" in out
     assert "1 printer(s) answered, 0 did not." in out
+
+
+def test_beat_reads_every_30_minutes_on_the_monitoring_queue_and_the_task_reports(
+    highfield, make_printer, printer_agent, settings
+):
+    from fits.schedules import DEFAULT_SCHEDULES
+    from om.printing.tasks import printers_read_task
+
+    [schedule] = [s for s in DEFAULT_SCHEDULES if s.task == "om.printing.tasks.printers_read_task"]
+    assert schedule.crontab == "*/30 * * * *"
+    assert (
+        settings.CELERY_TASK_ROUTES["om.printing.tasks.printers_read_task"]["queue"] == settings.FITS_MONITORING_QUEUE
+    )
+    host, port = printer_agent
+    make_printer(highfield, "HF-STAFF-PRN", community="printer-low", port=port)
+    make_printer(highfield, "HF-GONE", address="")
+
+    assert printers_read_task.delay(school_id=highfield.pk).get() == {"answered": 1, "failed": 1, "tasks_raised": 1}
+    assert printers_read_task.delay(school_id=highfield.pk).get() == {"answered": 1, "failed": 1, "tasks_raised": 0}

@@ -123,7 +123,7 @@ def test_a_term_without_a_restore_test_raises_one_task_and_recording_one_complet
     task.refresh_from_db()
     assert not task.is_open
     assert services.restore_tests_raise(today=today) == 0
-    assert services.restore_tests_raise(today=date(2026, 12, 27)) == 0  # holidays? the fixed autumn term runs on
+    assert services.restore_tests_raise(today=date(2026, 12, 27)) == 0  # still the autumn term (fixed: to 31 Dec)
 
 
 def test_no_task_in_a_holiday(highfield, nightly):
