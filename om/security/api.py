@@ -111,7 +111,7 @@ class BreachViewSet(ScopedReadOnlyViewSet):
 
     @extend_schema(request=BreachTransitionSerializer, responses=BreachSerializer)
     @action(detail=True, methods=["post"])
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, format=None):
         """`contain`, `close` (the note is the outcome; reported to the ICO or recorded why not first) or `reopen`."""
         breach = self.get_object()
         payload = BreachTransitionSerializer(data=request.data)
@@ -120,7 +120,7 @@ class BreachViewSet(ScopedReadOnlyViewSet):
 
     @extend_schema(request=BreachReportSerializer, responses=BreachSerializer)
     @action(detail=True, methods=["post"])
-    def report(self, request, pk=None):
+    def report(self, request, pk=None, format=None):
         """Record the report to the Information Commissioner's Office: when, and its case reference."""
         breach = self.get_object()
         payload = BreachReportSerializer(data=request.data)
@@ -129,7 +129,7 @@ class BreachViewSet(ScopedReadOnlyViewSet):
 
     @extend_schema(request=BreachActionInputSerializer, responses={201: BreachActionSerializer})
     @action(detail=True, methods=["post"], url_path="actions", url_name="actions")
-    def add_action(self, request, pk=None):  # not `actions`: a viewset's own attribute
+    def add_action(self, request, pk=None, format=None):
         """Add an action (recall the e-mail, reset passwords...) with its owner and due date."""
         breach = self.get_object()
         payload = BreachActionInputSerializer(data=request.data, context=self.get_serializer_context())
@@ -193,7 +193,7 @@ class FirewallRuleViewSet(ScopedReadOnlyViewSet):
 
     @extend_schema(request=FirewallRuleReviewSerializer, responses=FirewallRuleSerializer)
     @action(detail=True, methods=["post"])
-    def review(self, request, pk=None):
+    def review(self, request, pk=None, format=None):
         rule = self.get_object()
         payload = FirewallRuleReviewSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -313,7 +313,7 @@ class AccessReviewViewSet(ScopedReadOnlyViewSet):
 
     @extend_schema(request=AccessReviewDecisionSerializer, responses=AccessReviewSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request, pk=None):
+    def decide(self, request, pk=None, format=None):
         review = self.get_object()
         payload = AccessReviewDecisionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -326,7 +326,7 @@ class AccessReviewViewSet(ScopedReadOnlyViewSet):
 
     @extend_schema(request=AccessReviewSignOffSerializer, responses=AccessReviewSerializer)
     @action(detail=True, methods=["post"], url_path="sign-off")
-    def sign_off(self, request, pk=None):
+    def sign_off(self, request, pk=None, format=None):
         review = self.get_object()
         payload = AccessReviewSignOffSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
