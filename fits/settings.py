@@ -318,7 +318,9 @@ SPECTACULAR_SETTINGS = {
         "ChangeKindEnum": "changes.models.ChangeKind.choices",
         "ChangeStatusEnum": "changes.models.Status.choices",
         "ChangeRiskEnum": "changes.models.Risk.choices",
-        "BreachRiskEnum": "om.security.models.BreachRisk.choices",  # Security Administration's breach log
+        "BreachRiskEnum": "om.security.models.BreachRisk.choices",
+        "FirewallRuleActionEnum": "om.security.models.RuleAction.choices",
+        "StockMovementKindEnum": "om.printing.models.MovementKind.choices",  # Security Administration's breach log
         # Storage Management (om/storage/api.py)
         "BackupResultStatusEnum": "om.storage.models.ResultStatus.choices",
         "BackupResultSourceEnum": "om.storage.models.ResultSource.choices",

@@ -36,7 +36,13 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks queued after commit run in-process, so notifications are really rendered and sent."""
+    from celery.result import _set_task_join_will_block
+
     from fits.celery import app
+
+    # A test that ran a real worker in this process (tests/incidents/test_tasks.py) leaves Celery believing it is
+    # inside a worker, where waiting for a result is refused; every test starts outside one.
+    _set_task_join_will_block(False)
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     app.conf.task_always_eager = True
