@@ -9,9 +9,23 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from cmdb.models import ConfigurationItem, Location, Port, PortKind
 from fits.models import Authority, AuthorityRole, AuthorityRoleKind, Membership, Role, School, User
+
+# The demos of the processes and functions that take (schools, people) and say how many of each thing they added;
+# run in this order, each skipped once its data is there. Imported when run: the core never imports the apps above.
+PROCESS_DEMOS = [
+    ("Monitoring", "availability.demo.seed_monitoring"),
+    ("Systems administration", "om.sysadmin.demo.seed_sysadmin"),
+    ("Security administration", "om.security.demo.seed_security"),
+    ("Patch management", "om.patches.demo.seed_patches"),
+    ("Operations policies", "om.demo.seed_policies"),
+    ("Storage management", "om.storage.demo.seed_storage"),
+    ("Print management", "om.printing.demo.seed_printing"),
+    ("Directory services", "om.directory.demo.seed_directory"),
+]
 
 AUTHORITIES = [
     {"slug": "bolton", "name": "Bolton Council", "code": "350", "email": "ictunit@bolton.example.gov.uk"},
@@ -846,54 +860,10 @@ class Command(BaseCommand):
         from releases.demo import seed_releases
 
         self.stdout.write(f"Release management: {seed_releases(schools, people)}.")
-        from availability.demo import seed_monitoring
-
-        monitoring = seed_monitoring(schools, people)
-        self.stdout.write(
-            "Monitoring: " + (", ".join(f"{n} {w}" for w, n in monitoring.items()) or "already set up") + "."
-        )
-        from om.sysadmin.demo import seed_sysadmin
-
-        sysadmin = seed_sysadmin(schools, people)
-        self.stdout.write(
-            "Systems administration: " + (", ".join(f"{n} {w}" for w, n in sysadmin.items()) or "already set up") + "."
-        )
-        from om.security.demo import seed_security
-
-        security = seed_security(schools, people)
-        self.stdout.write(
-            "Security administration: " + (", ".join(f"{n} {w}" for w, n in security.items()) or "already set up") + "."
-        )
-        from om.patches.demo import seed_patches
-
-        patches = seed_patches(schools, people)
-        self.stdout.write(
-            "Patch management: " + (", ".join(f"{n} {w}" for w, n in patches.items()) or "already set up") + "."
-        )
-        from om.demo import seed_policies
-
-        policies = seed_policies(schools, people)
-        self.stdout.write(
-            "Operations policies: " + (", ".join(f"{n} {w}" for w, n in policies.items()) or "already set up") + "."
-        )
-        from om.storage.demo import seed_storage
-
-        storage = seed_storage(schools, people)
-        self.stdout.write(
-            "Storage management: " + (", ".join(f"{n} {w}" for w, n in storage.items()) or "already set up") + "."
-        )
-        from om.printing.demo import seed_printing
-
-        printing = seed_printing(schools, people)
-        self.stdout.write(
-            "Print management: " + (", ".join(f"{n} {w}" for w, n in printing.items()) or "already set up") + "."
-        )
-        from om.directory.demo import seed_directory
-
-        directory = seed_directory(schools, people)
-        self.stdout.write(
-            "Directory services: " + (", ".join(f"{n} {w}" for w, n in directory.items()) or "already set up") + "."
-        )
+        for label, seeder in PROCESS_DEMOS:
+            added = import_string(seeder)(schools, people)
+            said = ", ".join(f"{n} {what}" for what, n in added.items()) or "already set up"
+            self.stdout.write(f"{label}: {said}.")
         self.stdout.write(self.style.SUCCESS(f"Demo ready: {len(schools)} schools, {created} incidents added."))
 
     def _service_levels(
