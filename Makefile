@@ -63,8 +63,8 @@ test: install ## Run the whole suite (PostgreSQL and Redis when DATABASE_URL / R
 test-e2e: install ## Run only the browser tests (Debian chromium)
 	$(BIN)/pytest -m e2e $(ARGS)
 
-bench: install ## Run the benchmarks in tests/perf (on demand, not part of `make test`)
-	$(BIN)/pytest tests/perf -m perf -p no:xdist $(ARGS)
+bench: install ## Run the benchmarks in tests/perf (on demand; FITS_SCALE_DB=<db> for a seed_scale database)
+	$(BIN)/pytest tests/perf -m perf -p no:xdist -s $(ARGS)
 
 lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check .

@@ -14,6 +14,10 @@ class ChangesConfig(AppConfig):
         NavItem("Change advisory boards", "changes:board_list", icon="users-group", visible="can_view_change"),
         NavItem("Standard changes", "changes:template_list", icon="list-check", visible="can_view_change"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "changes.approved_before": "changes.maturity.approved_before_implementation",
+    }
 
     def ready(self) -> None:
         from changes.packs import changes_section

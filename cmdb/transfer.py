@@ -47,6 +47,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -877,9 +878,16 @@ def export_rows(items: Iterable[ConfigurationItem], *, school: School | None = N
     `items` should come with for_list()'s select_related, so that no row costs a query.
     """
     resource = ConfigurationItemResource(school=school, actor=None)  # type: ignore[arg-type]
-    fields = resource.get_export_fields()
+    # Each column's exporter found once (what resource.export_field looks up per cell, with a linear search of the
+    # fields for the name): the export of an authority's 250,000 CIs runs at tens of thousands of rows a second.
+    exporters = []
+    for field_ in resource.get_export_fields():
+        name = resource.get_field_name(field_)
+        method = field_.get_dehydrate_method(name)
+        method = method if callable(method) else getattr(resource, method, None)
+        exporters.append(method or partial(field_.export, force_native_type=True))
     for ci in items:
-        yield [resource.export_field(field_, ci, force_native_type=True) for field_ in fields]
+        yield [export(ci) for export in exporters]
 
 
 def safe_cell(value: Any) -> Any:

@@ -105,6 +105,10 @@ class ConfigurationItemListView(CMDBViewMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         return super().get_queryset().for_list()
 
+    def paginate_queryset(self, queryset, page_size):
+        # The table pages (and counts) the rows; the list view's own paginator would count 250,000 CIs again.
+        return None, None, queryset, False
+
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
         if getattr(self.request, "school", None) is not None:

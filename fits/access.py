@@ -368,6 +368,44 @@ can_manage_subscriptions = is_administrator | is_consultant
 # the LEA's consultants.
 can_view_service_reports = is_administrator | is_leader | is_network_manager | is_consultant
 
+# --- Financial Management (finance): support staff, leaders and the LEA's consultants read the costs, contracts and
+# budgets; the financial manager (the network manager or a school leader) keeps budgets, contracts, suppliers, CI
+# costs and the school's finance settings; the desk, as financial administrator, records expenditure too; the
+# reports for leaders and the LEA are for leaders, the network manager and consultants (obj: the school or a record).
+can_view_finance = is_administrator | is_school_staff
+can_manage_finance = is_administrator | is_network_manager | is_leader
+can_record_expenditure = can_manage_finance | is_desk
+can_view_finance_reports = is_administrator | is_leader | is_network_manager | is_consultant
+
+# --- Service Continuity Management (continuity): support staff and the LEA's consultants read the risk register,
+# recovery plans and their tests; the network manager (normally the service continuity manager) and the school's
+# leaders keep them, and either approves a plan (obj: the school or a record). ICT users see none of it.
+can_view_continuity = is_administrator | is_school_staff
+can_manage_continuity = is_administrator | is_network_manager | is_leader
+can_approve_continuity = is_administrator | is_network_manager | is_leader
+
+
+# --- FITS maturity assessment (fits.assessment): support staff, leaders and the LEA's consultants read a school's
+# self-assessment; its network manager and leaders answer it and mark it completed; the consultants add a comment and
+# a moderated score per process (obj: the school or an assessment). ICT users see nothing of it.
+can_view_assessment = is_administrator | is_school_staff
+can_answer_assessment = is_administrator | is_network_manager | is_leader
+can_moderate_assessment = is_administrator | is_consultant
+
+# --- ICT strategy and technical support strategy (fits.strategy): support staff, leaders and the LEA's consultants
+# read them; the network manager and the school's leaders write them (obj: the school or a record). A signature is
+# personal: each capacity is signed by a person who holds it, never by an administrator as such (head teacher and
+# ICT co-ordinator: a leader of the school; LA adviser: the authority's consultant; the school's network manager).
+can_view_strategy = is_administrator | is_school_staff
+can_manage_strategy = is_administrator | is_network_manager | is_leader
+can_sign_strategy_as = {
+    "head": is_leader,
+    "la_adviser": is_consultant,
+    "ict_coordinator": is_leader,
+    "network_manager": is_network_manager,
+}
+may_sign_strategy = is_leader | is_consultant | is_network_manager
+
 
 def require(predicate: rules.Predicate, user: Any, obj: Any = None, message: str | None = None) -> None:
     """Raise PermissionDenied unless `predicate(user, obj)` holds."""

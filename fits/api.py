@@ -19,6 +19,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fits import notifications
+from fits.authentication import AuthTokenSerializer
 from fits.models import Activity, Authority, AuthorityRole, Membership, Notification, School, User
 from fits.scoping import scope_choices
 
@@ -195,6 +196,8 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "token"
+    # The sign-in lockout and two-factor sign-in hold here too (fits/authentication.py, README "Security").
+    serializer_class = AuthTokenSerializer
 
 
 class ActivitySerializer(serializers.ModelSerializer):

@@ -33,6 +33,13 @@ from fits.models import Activity, Attachment, User
 MAX_FILES = 5  # at a time: a screenshot or two and a document, not a photo album
 SNIFF_BYTES = 8192
 NAME_LENGTH = 120
+# Archive bombs (a .docx or .xlsx is a ZIP): what its members may add up to once unpacked, how many there may be,
+# and how much smaller than its unpacked size a large member may be (real documents compress 2 to 20 times).
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_MEMBERS = 2000
+MAX_RATIO = 100
+# Imports (CSV, iCalendar, Excel) read whole into memory: at most this much.
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,31 @@ def _office_type(data: Any) -> FileType | None:
     return None
 
 
+def archive_problem(data: Any) -> str | None:
+    """Why a ZIP-based file (Word, Excel) may not be unpacked here, from its directory alone; None when it may.
+
+    Nothing is decompressed: the sizes its members declare are checked (total, count, ratio). openpyxl and any
+    later reader trust those sizes to stop, so a member that lies about them fails in zipfile, not in memory.
+    """
+    try:
+        with zipfile.ZipFile(data) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "it is not a readable Word or Excel file"
+    finally:
+        if hasattr(data, "seek"):
+            data.seek(0)
+    if len(members) > MAX_MEMBERS:
+        return f"it holds {len(members)} files (at most {MAX_MEMBERS})"
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        return f"it would unpack to {size_text(unpacked)} (at most {size_text(MAX_UNPACKED_BYTES)})"
+    for member in members:
+        if member.file_size > 1024 * 1024 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            return f"it is compressed {member.file_size // max(member.compress_size, 1)} times (an archive bomb?)"
+    return None
+
+
 def _is_text(head: bytes) -> bool:
     """UTF-8 (or ASCII) text without control characters other than tabs, line and page breaks."""
     if head.startswith(b"\xef\xbb\xbf"):
@@ -98,6 +130,14 @@ def _is_text(head: bytes) -> bool:
             return False
         text = head[: error.start].decode("utf-8")
     return not any(ord(ch) < 32 and ch not in "\t\n\r\f" for ch in text) and "\x7f" not in text
+
+
+def _is_8bit_text(upload: Any) -> bool:
+    """Text in a single-byte encoding: no NUL bytes and no control characters but tabs, line and page breaks."""
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    return bool(head) and not any(byte < 32 and byte not in b"\t\n\r\f" for byte in head) and b"\x7f" not in head
 
 
 def sniff(upload: Any) -> FileType | None:
@@ -157,7 +197,32 @@ def check_upload(upload: Any) -> FileType:
             f"{name} is not a type we accept. Attach {ALLOWED_DESCRIPTION}.",
             code="type",
         )
+    if kind in (DOCX, XLSX) and (problem := archive_problem(upload)):
+        raise ValidationError(f"{name} is refused: {problem}.", code="archive")
     return kind
+
+
+def check_import(upload: Any, *, kinds: tuple[FileType, ...] = (TEXT,), what: str = "a CSV file") -> Any:
+    """A file given to an import (CSV, iCalendar, Excel), checked before anything reads it: not empty, at most
+    IMPORT_MAX_BYTES, of one of `kinds` by its content (never its name), and no archive bomb. Returns the upload,
+    rewound; ValidationError saying what is wrong otherwise. For forms' clean_<field>()."""
+    name = getattr(upload, "name", "") or "The file"
+    if not upload.size:
+        raise ValidationError(f"{name} is empty.", code="empty")
+    if upload.size > IMPORT_MAX_BYTES:
+        raise ValidationError(
+            f"{name} is {size_text(upload.size)}: an import can be at most {size_text(IMPORT_MAX_BYTES)}.",
+            code="too_big",
+        )
+    kind = sniff(upload)
+    if kind is None and TEXT in kinds and _is_8bit_text(upload):
+        kind = TEXT  # a spreadsheet's CSV in Windows-1252 (a £ sign) is text too, if not UTF-8
+    if kind is None or kind not in kinds:
+        raise ValidationError(f"{name} is not {what} (judged by its content, not its name).", code="type")
+    if kind in (DOCX, XLSX) and (problem := archive_problem(upload)):
+        raise ValidationError(f"{name} is refused: {problem}.", code="archive")
+    upload.seek(0)
+    return upload
 
 
 def check_uploads(uploads: Iterable[Any]) -> list[tuple[Any, FileType]]:

@@ -36,3 +36,26 @@ class CurrentSchoolMiddleware:
     def __call__(self, request):
         request.school = current_school(request)
         return self.get_response(request)
+
+
+class QueryTimeoutMiddleware:
+    """A page whose statement the database cancelled for running too long answers 503 "took too long", not 500.
+
+    What the request had written is rolled back with its transaction; the connection serves the next request.
+    The API answers the same through fits.errors.ExceptionHandler.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from fits.errors import QUERY_TIMEOUT_MESSAGE, is_query_timeout
+
+        if not is_query_timeout(exception):
+            return None
+        return render(request, "503.html", {"message": QUERY_TIMEOUT_MESSAGE}, status=503)

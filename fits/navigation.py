@@ -12,7 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
-GROUPS = {"processes": "FITS processes", "om": "Operations management"}
+GROUPS = {"processes": "FITS processes", "om": "Operations management", "strategy": "Strategy and maturity"}
 
 
 @dataclass(frozen=True)

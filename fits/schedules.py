@@ -173,6 +173,14 @@ DEFAULT_SCHEDULES = [
         description="Storage: in term time, each active backup job with no restore test this term gets one task, "
         "due at the end of the term.",
     ),
+    # Service Continuity Management (continuity)
+    Schedule(
+        name="Raise overdue continuity reviews and tests",
+        task="continuity.tasks.continuity_reminders_task",
+        crontab="50 5 * * *",  # at 05:50 every day (crontab.guru: "At 05:50")
+        description="Continuity: each recovery plan overdue for review or for a test, and each risk past its review "
+        "date, gets one task per due date.",
+    ),
     # Print and Output Management (om.printing)
     Schedule(
         name="Read printers' supplies and page counts",
@@ -194,6 +202,22 @@ DEFAULT_SCHEDULES = [
         crontab="15 * * * *",  # at minute 15 of every hour (crontab.guru: "At minute 15")
         description="Directory services: each school whose directory settings have sync on is synchronised (users, "
         "groups, OUs, computers), one run at a time per school.",
+    ),
+    # Financial Management (finance)
+    Schedule(
+        name="Raise contract renewal alerts",
+        task="finance.tasks.contracts_check_notice_task",
+        crontab="55 5 * * *",  # at 05:55 every day (crontab.guru: "At 05:55")
+        description="Finance: each contract whose notice date is within the school's alert days (60 by default) "
+        "gets one renewal task per end date, and its owner is told.",
+    ),
+    # ICT strategy and technical support strategy (fits.strategy)
+    Schedule(
+        name="Remind of strategy reviews",
+        task="fits.strategy.tasks.strategy_reviews_remind_task",
+        crontab="55 5 * * *",  # at 05:55 every day (crontab.guru: "At 05:55")
+        description="Strategy: the network managers of each school whose approved ICT or technical support strategy "
+        "has passed its review date are told once per review date (in the app and by e-mail).",
     ),
 ]
 

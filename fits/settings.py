@@ -5,6 +5,7 @@ a secret key generated once and kept in var/. Production sets FITS_ENVIRONMENT=p
 the variables the README lists; nothing else differs.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -71,6 +72,10 @@ INSTALLED_APPS = [
     "rules",
     "simple_history",
     "django_celery_beat",
+    "axes",  # sign-in lockout and the sign-in log (fits/authentication.py)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # FITS core, processes, OM functions
     "fits",
     "servicedesk",
@@ -88,6 +93,10 @@ INSTALLED_APPS = [
     "om.directory",
     "om.storage",
     "om.printing",
+    "continuity",
+    "finance",
+    "fits.assessment",
+    "fits.strategy",
 ]
 
 MIDDLEWARE = [
@@ -98,11 +107,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "fits.authentication.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "fits.middleware.CurrentSchoolMiddleware",
+    "fits.middleware.QueryTimeoutMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "fits.urls"
@@ -143,6 +156,13 @@ elif env.bool("DATABASE_POOL", default=True):
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
     }
+# Web processes (fits/wsgi.py and asgi.py say they are one) cancel a statement that runs longer than this, so that a
+# pathological filter, sort or search fails cleanly (503, "took too long") well inside gunicorn's own 60 s timeout.
+# Celery workers and management commands do set-based work over whole authorities and are not limited.
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=30)  # seconds; 0 = none
+_WEB_PROCESS = bool(os.environ.get("FITS_WEB_PROCESS"))
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and _WEB_PROCESS and DATABASE_STATEMENT_TIMEOUT:
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}s"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # =============================================================================
@@ -155,6 +175,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# acks_late: a message whose worker died comes back after this long. It must exceed any task's run time
+# (CELERY_TASK_TIME_LIMIT), countdown and retry back-off (at most 600 s), or a running task would be delivered
+# twice; Redis's default is an hour, which left a killed worker's work waiting that long.
+# tests/fits/test_celery_faults.py holds every task to it.
+FITS_BROKER_VISIBILITY_TIMEOUT = 900
 if PRODUCTION:  # a real broker is required: the embedded one is for a single development machine
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL) or env.str("CELERY_BROKER_URL")
 else:
@@ -171,10 +196,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # acks_late: a message whose worker died comes back after this long. It must exceed any task's run time
-    # (CELERY_TASK_TIME_LIMIT), countdown and retry back-off (at most 600 s), or a running task would be
-    # delivered twice; Redis's default is an hour, which left a killed worker's work waiting that long.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": FITS_BROKER_VISIBILITY_TIMEOUT}
 CELERY_TIMEZONE = "Europe/London"
 CELERY_TASK_IGNORE_RESULT = True  # outcomes are our own rows, not Celery results
 CELERY_TASK_ACKS_LATE = True
@@ -183,7 +205,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "fits.beat:SingleBeatScheduler"  # django-celery-beat's, holding the one-beat lock
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Monitoring runs on its own queue, so a large poll never delays notifications (DESIGN 4.6). Batches of checks
 # are sent to their school's queue explicitly (MonitoringSettings.queue: a poller inside the school's network).
@@ -201,6 +223,8 @@ CELERY_TASK_ROUTES = {
 
 AUTH_USER_MODEL = "fits.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in (password, directory, API token) while its username and address are locked out.
+    "fits.authentication.LockoutBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Sign-in with a school's directory account (user@domain or SCHOOL\\user), for schools that turn it on.
@@ -208,13 +232,33 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Lockout (django-axes, README "Security"): 5 wrong passwords for one username from one address lock that username
+# at that address for 15 minutes. The combination, not the address alone: a school's pupils and staff share one
+# public address behind the school's NAT, so an address lock would shut out the whole school; nor the username
+# alone, or anyone could lock a network manager out from anywhere. Attempts for one username and address are
+# taken one at a time (fits.authentication.serialised), so parallel guesses cannot race past the limit.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every start; attempts and lockouts are still logged
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a pupil hammering the page does not extend the lockout
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed sign-in kept (AccessFailureLog), not only the counts
+AXES_USERNAME_CALLABLE = "fits.authentication.axes_username"
+AXES_LOCKOUT_CALLABLE = "fits.authentication.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "token", "csrfmiddlewaretoken"]
+# Two-factor sign-in (django-otp): anyone may turn it on for themselves; when FITS_REQUIRE_2FA is on (the default in
+# production), administrators and network managers must set it up before they can use anything else.
+FITS_REQUIRE_2FA = env.bool("FITS_REQUIRE_2FA", default=PRODUCTION)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="FITS Service Desk")
 
 # =============================================================================
 # Internationalisation: a UK product
@@ -265,11 +309,23 @@ FITS_EMAIL_FROM_SCHOOL = env.bool("FITS_EMAIL_FROM_SCHOOL", default=True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]  # the container's own health check asks over plain HTTP on loopback
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=PRODUCTION)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    # The sign-in lockout believes the address the one proxy in front saw (its X-Forwarded-For), as the throttle does.
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# HSTS: a year in production (README "Security"); 0 turns it off, e.g. to try the site over plain HTTP.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 60 * 60 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# The preload list is for a whole registered domain (the authority's or school's), the domain owner's decision, not
+# an application's on one host of it: `check --deploy` stops asking (README "Security").
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -306,6 +362,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": "fits.models.ActivityKind.choices",
+        "StrategyDocumentKindEnum": "fits.strategy.models.DocumentKind.choices",
+        "StrategyVersionStatusEnum": "fits.strategy.models.VersionStatus.choices",
+        "StrategyCapacityEnum": "fits.strategy.models.Capacity.choices",
         "IncidentStatusEnum": "incidents.models.Status.choices",
         "ProblemStatusEnum": "problems.models.Status.choices",
         "ConfigurationItemKindEnum": "cmdb.models.Kind.choices",
@@ -327,6 +386,22 @@ SPECTACULAR_SETTINGS = {
         "BackupReportOutcomeEnum": "om.storage.models.BackupReport.Outcome",
         "RestoreKindEnum": "om.storage.models.RestoreKind.choices",
         "RestoreOutcomeEnum": "om.storage.models.RestoreOutcome.choices",
+        # FITS maturity assessment (fits/assessment/api.py)
+        "AssessmentLevelEnum": "fits.assessment.models.Level.choices",
+        "AssessmentStatusEnum": "fits.assessment.models.Assessment.Status",
+        # Service Continuity Management (continuity/api.py)
+        "ContinuityThreatEnum": "continuity.models.ThreatCategory.choices",
+        "ContinuityRatingEnum": "continuity.models.Rating.choices",
+        "ContinuityRiskStatusEnum": "continuity.models.RiskStatus.choices",
+        "ContinuityPlanStatusEnum": "continuity.models.PlanStatus.choices",
+        "ContinuityContactKindEnum": "continuity.models.ContactKind.choices",
+        "ContinuityTestKindEnum": "continuity.models.TestKind.choices",
+        "ContinuityTestOutcomeEnum": "continuity.models.TestOutcome.choices",
+        # Financial Management (finance/api.py)
+        "FinanceCategoryEnum": "finance.models.Category.choices",
+        "ContractKindEnum": "finance.models.ContractKind.choices",
+        "PaymentFrequencyEnum": "finance.models.PaymentFrequency.choices",
+        "ExpenditureStageEnum": "finance.models.Stage.choices",
         "ApprovalRoleEnum": "changes.models.ApprovalRole.choices",
         "ReviewOutcomeEnum": "changes.models.ReviewOutcome.choices",
         "FreezeWindowKindEnum": "changes.models.FreezeWindow.Kind",
@@ -364,7 +439,10 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
-DRF_STANDARDIZED_ERRORS = {"ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "429"]}
+DRF_STANDARDIZED_ERRORS = {
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "429"],
+    "EXCEPTION_HANDLER_CLASS": "fits.errors.ExceptionHandler",  # a cancelled over-long query answers 503
+}
 
 # =============================================================================
 # Forms and tables

@@ -9,6 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from fits import account_views
 from fits import api as core_api
 from fits import views as core_views
 from fits.safeguarding_views import SafeguardingLeadsView
@@ -38,6 +39,9 @@ api_patterns = [
     *build_router().urls,
 ]
 
+# The admin signs in through /accounts/login/ (lockout, two-factor), never its own form; set before admin.site.urls.
+admin.site.login = account_views.admin_login
+
 urlpatterns = [
     path("", include("servicedesk.urls")),
     path("incidents/", include("incidents.urls")),
@@ -53,13 +57,20 @@ urlpatterns = [
     path("om/directory/", include("om.directory.urls")),
     path("om/storage/", include("om.storage.urls")),
     path("om/printing/", include("om.printing.urls")),
+    path("continuity/", include("continuity.urls")),
+    path("finance/", include("finance.urls")),
+    path("assessment/", include("fits.assessment.urls")),
+    path("strategy/", include("fits.strategy.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("inventory/", include("cmdb.inventory.urls")),
     path("notifications/", include("fits.notification_views")),
     path("school/switch/", core_views.switch_school, name="switch_school"),
     path("school/safeguarding/", SafeguardingLeadsView.as_view(), name="safeguarding_leads"),
     path("healthz/", core_views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", account_views.SignInView.as_view(), name="login"),
+    path("accounts/two-factor/", account_views.TwoFactorView.as_view(), name="two_factor"),
+    path("accounts/two-factor/verify/", account_views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("accounts/sign-ins/", account_views.SignInRecordView.as_view(), name="sign_ins"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -18,3 +18,7 @@ class IncidentsConfig(AppConfig):
         NavItem("Safeguarding leads", "safeguarding_leads", icon="lock", visible="can_manage_safeguarding"),
         NavItem("Service desk settings", "incidents:config", icon="settings", visible="can_view_service_desk_config"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "incidents.priority_category": "incidents.maturity.priority_and_category",
+    }

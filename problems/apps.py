@@ -14,6 +14,10 @@ class ProblemsConfig(AppConfig):
         NavItem("Recurring incidents", "problems:candidates", icon="refresh", visible="can_view_problem"),
         NavItem("Problem report", "problems:report", icon="chart-bar", visible="can_view_problem"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "problems.from_incidents": "problems.maturity.linked_to_incidents",
+    }
 
     def ready(self) -> None:
         from problems.packs import open_problems_section

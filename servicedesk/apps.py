@@ -8,6 +8,7 @@ class ServicedeskConfig(AppConfig):
     verbose_name = "Service Desk"
     fits_group = "processes"
     fits_order = 10
+    strategy_facts = {"catalogue": "servicedesk.strategy.catalogue"}
     navigation = [
         NavItem("Home", "home", icon="home"),
         NavItem("Workbench", "workbench", icon="layout-list", visible="can_use_workbench"),

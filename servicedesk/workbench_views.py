@@ -119,7 +119,8 @@ class WorkbenchMixin(ScopedViewMixin):
         if count:
             # Bounded: counting COUNT_CAP past this page, never the school's whole history on every page.
             limit = (number - 1) * workbench.PAGE_SIZE + workbench.COUNT_CAP
-            total = tickets.order_by()[: limit + 1].count() if rows else 0
+            # Over the ids alone: a multiple-choice filter makes the queryset DISTINCT, over every column otherwise.
+            total = tickets.order_by().values("pk")[: limit + 1].count() if rows else 0
             context["total"] = min(total, limit)
             context["total_capped"] = total > limit
         return context

@@ -8,6 +8,7 @@ class ServiceLevelsConfig(AppConfig):
     verbose_name = "Service Level Management"
     fits_group = "processes"
     fits_order = 70
+    strategy_facts = {"services": "servicelevels.strategy.it_services", "slas": "servicelevels.strategy.slas"}
     navigation = [
         NavItem("Service levels", "servicelevels:dashboard", icon="chart-bar", visible="can_view_service_levels"),
         NavItem("Service levels by school", "servicelevels:authority", icon="building", visible="is_consultant"),
@@ -29,3 +30,7 @@ class ServiceLevelsConfig(AppConfig):
             "Service reports", "servicelevels:report_list", icon="clipboard-list", visible="can_view_service_reports"
         ),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "servicelevels.sla_agreed": "servicelevels.maturity.sla_measured",
+    }

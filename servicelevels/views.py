@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, View
 
-from fits import access
+from fits import access, attachments
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 from servicelevels import calendars as calendar_services
 from servicelevels.calendars import calendar_view, calendars_for
@@ -108,7 +108,7 @@ class ImportForm(forms.Form):
         feed = self.cleaned_data["feed"]
         if feed.size > MAX_ICS_BYTES:
             raise forms.ValidationError("The .ics file is larger than 1 MB: is it the term dates feed?")
-        return feed
+        return attachments.check_import(feed, what="an iCalendar (.ics) file")  # by content (README "Security")
 
 
 class CalendarImportView(CalendarMixin, RecordActionView):

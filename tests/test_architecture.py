@@ -62,6 +62,7 @@ WRITE_ALLOWLIST: dict[tuple[str, str], str] = {
 WIRING = {
     "fits/urls.py": "the project's URLconf includes every app's pages and API routes",
     "fits/management/commands/seed_demo.py": "the demo data spans every process (DESIGN.md 6)",
+    "fits/management/commands/seed_scale.py": "LEA-sized data spans every process, like the demo",
 }
 
 # Apps that every process and OM function may use (DESIGN.md 3, "Apps depend downward"). Change Management
@@ -69,10 +70,15 @@ WIRING = {
 # Availability and Capacity: Service Level measures availability with it, and the OM functions monitor through it;
 # and so is the OM base (om): every function's policy and the allocation of its activities; and so is the
 # Service Desk (servicedesk): the single point of contact, whose catalogue takes the requests an OM function
-# carries out (starters and leavers, restores; servicedesk/handlers.py).
-SHARED = {"fits", "cmdb", "incidents", "servicelevels", "changes", "availability", "om", "servicedesk"}
+# carries out (starters and leavers, restores; servicedesk/handlers.py). And Financial Management (finance): every
+# function's purchases are recorded in its expenditure record (a cartridge delivery, om/printing).
+# The core's assessment and strategy are part of fits: every app may plug its evidence and facts into them.
+SHARED = {"fits", "cmdb", "incidents", "servicelevels", "changes", "availability", "om", "servicedesk", "finance"}
+SHARED |= {"fits.assessment", "fits.strategy"}
 # Apps that depend on no process app: what each may use.
-FOUNDATIONS = {"fits": set(), "cmdb": {"fits"}}
+# The core's assessment and strategy (fits/assessment, fits/strategy) read the processes' live data only through
+# the plug-in points each app's AppConfig declares, never by importing them.
+FOUNDATIONS = {"fits": set(), "cmdb": {"fits"}, "fits.assessment": {"fits"}, "fits.strategy": {"fits"}}
 
 # path relative to the repository -> why it may use signals (cache invalidation only, STYLE.md 2.1).
 SIGNALS_ALLOWLIST: dict[str, str] = {}

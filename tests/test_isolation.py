@@ -130,6 +130,10 @@ def world(cast, highfield, riverside, westfield, log_incident) -> World:
     cmdb.update(storage_world(schools, cast))
     cmdb.update(printing_world(schools, cast))
     cmdb.update(directory_world(schools, cast))
+    cmdb.update(finance_world(schools, cast))
+    cmdb.update(strategy_world(schools, cast))
+    cmdb.update(continuity_world(schools, cast))
+    cmdb.update(assessment_world(schools, cast))
     writers = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
     articles = {slug: knowledge_article(school, writers[slug]) for slug, school in schools.items()}
     return World(people=cast, schools=schools, incidents=incidents, submissions=submissions, cmdb=cmdb,
@@ -804,6 +808,83 @@ def storage_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str
     return records
 
 
+# Service Continuity Management (continuity/): support staff's and the LEA consultants', like the CMDB ([cmdb:slug]).
+RISK, PLAN, CONTINUITY_TEST = "continuity.Risk", "continuity.ContinuityPlan", "continuity.ContinuityTest"
+
+
+def continuity_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: a risk to its server, a recovery plan for its service (with a step and an outside contact)
+    and a walk-through of the plan, all named with the [cmdb:slug] marker (kept by an administrator: riverside and
+    westfield have no network manager in the cast)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cmdb.services import ci_create
+    from continuity import services as continuity
+
+    technicians = {"highfield": cast["tech"], "riverside": cast["tech2"], "westfield": cast["outsider"]}
+    admin, today = cast["admin"], timezone.localdate()
+    records: dict[str, dict[str, Any]] = {RISK: {}, PLAN: {}, CONTINUITY_TEST: {}}
+    for slug, school in schools.items():
+        mark = cmdb_of(slug)
+        service = ci_create(school=school, actor=technicians[slug], kind="service", name=f"Files {mark}",
+                            attributes={"purpose": "teaching"})  # fmt: skip
+        risk = continuity.risk_save(actor=admin, school=school, title=f"Flood {mark}", category="flood", likelihood=2,
+                                    impact=5, review_date=today + timedelta(days=30), cis=[service])  # fmt: skip
+        plan = continuity.plan_save(actor=admin, school=school, service=service, recovery_order=1, rto_minutes=240,
+                                    rpo_minutes=1440, standby=f"Standby {mark}", risks=[risk],
+                                    review_date=today + timedelta(days=60))  # fmt: skip
+        continuity.plan_steps_save(plan=plan, actor=admin, steps=[{"text": f"Restore {mark}", "minutes": 60}])
+        continuity.plan_contacts_save(plan=plan, actor=admin, contacts=[
+            {"kind": "external", "organisation": f"Supplier {mark}", "phone": "0161 555 0142"}])  # fmt: skip
+        records[RISK][slug], records[PLAN][slug] = risk, plan
+        records[CONTINUITY_TEST][slug] = continuity.continuity_test_record(
+            plan=plan, actor=admin, tested_on=today, kind="walkthrough", scenario=f"Flooded {mark}", outcome="passed",
+            findings=f"Found {mark}")  # fmt: skip
+    return records
+
+
+# The FITS maturity assessment (fits/assessment/): support staff's, leaders' and the LEA consultants' ([cmdb:slug] in
+# an answer's evidence).
+ASSESSMENT, ASSESSMENT_ANSWER = "assessment.Assessment", "assessment.Answer"
+
+
+def assessment_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: this year's assessment with one answer whose evidence names the school's marker."""
+    from fits.assessment import services as assessment
+
+    records: dict[str, dict[str, Any]] = {ASSESSMENT: {}, ASSESSMENT_ANSWER: {}}
+    for slug, school in schools.items():
+        started = assessment.assessment_start(school=school, actor=cast["admin"])
+        records[ASSESSMENT_ANSWER][slug] = assessment.assessment_answer(
+            assessment=started, actor=cast["admin"], question="cmdb.audited", level="partly",
+            evidence=f"Audit sheet {cmdb_of(slug)}")  # fmt: skip
+        records[ASSESSMENT][slug] = started
+    return records
+
+
+# The ICT strategy and technical support strategy (fits/strategy/): support staff's, leaders' and the LEA
+# consultants' ([cmdb:slug] in a section's text).
+STRATEGY_DOC, STRATEGY_VERSION = "strategy.StrategyDocument", "strategy.StrategyVersion"
+STRATEGY_SECTION = "strategy.StrategySection"
+
+
+def strategy_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: its technical support strategy, version 1 in draft, whose first section names the school's
+    marker (written by an administrator: riverside and westfield have no network manager in the cast)."""
+    from fits.strategy import services as strategy
+
+    records: dict[str, dict[str, Any]] = {STRATEGY_DOC: {}, STRATEGY_VERSION: {}, STRATEGY_SECTION: {}}
+    for slug, school in schools.items():
+        document = strategy.strategy_document_create(school=school, kind="support", actor=cast["admin"])
+        section = strategy.strategy_section_edit(document=document, key="services", actor=cast["admin"],
+                                                 text=f"Our services {cmdb_of(slug)}")  # fmt: skip
+        records[STRATEGY_DOC][slug], records[STRATEGY_SECTION][slug] = document, section
+        records[STRATEGY_VERSION][slug] = section.version
+    return records
+
+
 # Print and Output Management (om/printing): support staff's, like the CMDB (named with the [cmdb:slug] marker).
 PRINTER, PRINT_QUEUE, CARTRIDGE = "printing.Printer", "printing.PrintQueue", "printing.CartridgeModel"
 SUPPLY, MOVEMENT, PRINT_USAGE = "printing.Supply", "printing.StockMovement", "printing.PrintUsageDay"
@@ -903,6 +984,42 @@ def printing_world(schools: dict[str, School], cast: dict[str, User]) -> dict[st
     return records
 
 
+# Financial Management (finance/): support staff's, leaders' and the LEA's, like the CMDB ([cmdb:slug] marker).
+SUPPLIER, CONTRACT, BUDGET = "finance.Supplier", "finance.Contract", "finance.Budget"
+EXPENDITURE = "finance.Expenditure"
+
+
+def finance_world(schools: dict[str, School], cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """At each school: a supplier, a contract with it covering a CI, this year's budget and an expenditure line."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from cmdb.services import ci_create
+    from finance import services as finance
+
+    admin, today = cast["admin"], timezone.localdate()
+    records: dict[str, dict[str, Any]] = {key: {} for key in (SUPPLIER, CONTRACT, BUDGET, EXPENDITURE)}
+    for slug, school in schools.items():
+        mark = cmdb_of(slug)
+        supplier = finance.supplier_save(actor=admin, school=school, name=f"Supplier {mark}")
+        ci = ci_create(school=school, actor=admin, kind="laptop", name=f"Laptop {mark}", purchase_cost=Decimal("500"),
+                       purchase_date=today - timedelta(days=40))  # fmt: skip
+        records[CONTRACT][slug] = finance.contract_save(
+            actor=admin, school=school, supplier=supplier, title=f"Contract {mark}", kind="support",
+            starts_on=today - timedelta(days=30), ends_on=today + timedelta(days=100), annual_cost=Decimal("1200"),
+            cis=[ci])  # fmt: skip
+        records[BUDGET][slug] = finance.budget_save(actor=admin, school=school, year=today.year - 1,
+                                                    amounts={"hardware": 1000}, notes=f"Budget {mark}")  # fmt: skip
+        records[EXPENDITURE][slug] = finance.expenditure_record(
+            actor=admin, school=school, spent_on=today, item=f"Item {mark}", category="hardware", amount=Decimal("9"),
+            supplier=supplier, ci=ci)  # fmt: skip
+        records[SUPPLIER][slug] = supplier
+    finance.contracts_check_notice(today=today)
+    return records
+
+
 # =============================================================================
 # Who sees what: written out by hand, never computed with visible_to
 # =============================================================================
@@ -930,7 +1047,8 @@ class Sees:
             return self.saved_filters
         if model.startswith(("cmdb.", "problems.", "changes.", "releases.", INBOUND, LESSON, PLANNED_TASK,
                              "availability.", "patches.", "om.", "sysadmin.",
-                             "printing.", "storage.", "directory.")):  # support staff's  # fmt: skip
+                             "printing.", "storage.", "directory.", "continuity.",
+                             "assessment.", "strategy.", "finance.")):  # support staff's  # fmt: skip
             return cmdb
         if model in (CATEGORY, GROUP, CALENDAR):  # the service desk's configuration is support staff's
             return cmdb
@@ -1438,6 +1556,44 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:storage-backup-report-detail": RecordRoute(BACKUP_REPORT),
     "api:storage-restore-detail": RecordRoute(RESTORE),
     "api:storage-restore-test-detail": RecordRoute(RESTORE_TEST),
+    # Financial Management (finance/views.py, api.py): support staff, leaders and the LEA read it; the financial
+    # manager (network manager, leaders) keeps it, the desk records expenditure
+    "finance:expenditure_edit": RecordRoute(EXPENDITURE, readers_sent_back=True),
+    "finance:supplier_edit": RecordRoute(SUPPLIER, readers_sent_back=True),
+    "finance:contract_detail": RecordRoute(CONTRACT),
+    "finance:contract_edit": RecordRoute(CONTRACT, readers_sent_back=True),
+    "finance:contract_renew": RecordRoute(CONTRACT, method="post"),
+    "finance:contract_cancel": RecordRoute(CONTRACT, method="post"),
+    "finance:ci_cost_edit": RecordRoute(CI, readers_sent_back=True),
+    "api:finance-supplier-detail": RecordRoute(SUPPLIER),
+    "api:finance-contract-detail": RecordRoute(CONTRACT),
+    "api:finance-budget-detail": RecordRoute(BUDGET),
+    "api:finance-expenditure-detail": RecordRoute(EXPENDITURE),
+    "api:finance-ci-cost-detail": RecordRoute(CI),
+    # Service Continuity Management (continuity/views.py, api.py): support staff read; the network manager and leaders
+    # keep it (the others are sent back from the forms)
+    "continuity:risk_detail": RecordRoute(RISK),
+    "continuity:risk_edit": RecordRoute(RISK, readers_sent_back=True),
+    "continuity:risk_review": RecordRoute(RISK, method="post", data={"next_review": "2099-01-01"}),
+    "continuity:risk_transition": RecordRoute(RISK, lambda r: {"pk": r.pk, "action": "treat"}, method="post"),
+    "continuity:plan_detail": RecordRoute(PLAN),
+    "continuity:plan_edit": RecordRoute(PLAN, readers_sent_back=True),
+    "continuity:plan_steps": RecordRoute(PLAN, readers_sent_back=True),
+    "continuity:plan_contacts": RecordRoute(PLAN, readers_sent_back=True),
+    "continuity:plan_print": RecordRoute(PLAN),
+    "continuity:plan_pdf": RecordRoute(PLAN),
+    "continuity:test_create": RecordRoute(PLAN, readers_sent_back=True),
+    "continuity:plan_review": RecordRoute(PLAN, method="post", data={"next_review": "2099-01-01"}),
+    "continuity:plan_transition": RecordRoute(PLAN, lambda r: {"pk": r.pk, "action": "approve"}, method="post"),
+    "continuity:test_detail": RecordRoute(CONTINUITY_TEST),
+    "api:continuity-risk-detail": RecordRoute(RISK),
+    "api:continuity-risk-transition": RecordRoute(RISK, method="post", data={"action": "treat"}),
+    "api:continuity-plan-detail": RecordRoute(PLAN),
+    "api:continuity-plan-dependencies": RecordRoute(PLAN),
+    "api:continuity-plan-steps": RecordRoute(PLAN, method="post", data={"steps": []}),
+    "api:continuity-plan-contacts": RecordRoute(PLAN, method="post", data={"contacts": []}),
+    "api:continuity-plan-transition": RecordRoute(PLAN, method="post", data={"action": "approve"}),
+    "api:continuity-test-detail": RecordRoute(CONTINUITY_TEST),
     # Directory Services Administration (om/directory/views.py, api.py): support staff read; the network manager
     # changes the settings (others are sent back to them); technicians apply uploads
     "directory:account_detail": RecordRoute(DIR_ACCOUNT),
@@ -1457,6 +1613,38 @@ RECORD_ROUTES: dict[str, RecordRoute] = {
     "api:directory-change-detail": RecordRoute(DIR_CHANGE),
     "api:directory-account-request-detail": RecordRoute(DIR_REQUEST),
     "api:directory-sync-run-detail": RecordRoute(DIR_RUN),
+    # The ICT strategy and technical support strategy (fits/strategy/): support staff, leaders and the LEA's consultants
+    # read; the network manager and leaders write (the others are sent back from the form); each capacity signs
+    "strategy:document": RecordRoute(STRATEGY_DOC),
+    "strategy:section_edit": RecordRoute(STRATEGY_DOC, lambda r: {"pk": r.pk, "key": "services"},
+                                         readers_sent_back=True),
+    "strategy:sign": RecordRoute(STRATEGY_DOC, method="post", data={"capacity": "la_adviser"}),
+    "strategy:dates": RecordRoute(STRATEGY_DOC, method="post", data={"draft_date": "2026-09-01",
+                                                                     "review_date": "2027-09-01"}),
+    "strategy:version": RecordRoute(STRATEGY_VERSION),
+    "strategy:version_pdf": RecordRoute(STRATEGY_VERSION),
+    "api:strategy-document-detail": RecordRoute(STRATEGY_DOC),
+    "api:strategy-document-edit-section": RecordRoute(STRATEGY_DOC, method="post", data={"key": "services",
+                                                                                         "text": "Changed"}),
+    "api:strategy-document-dates": RecordRoute(STRATEGY_DOC, method="post", data={"draft_date": "2026-09-01",
+                                                                                  "review_date": "2027-09-01"}),
+    "api:strategy-document-sign": RecordRoute(STRATEGY_DOC, method="post", data={"capacity": "la_adviser"}),
+    "api:strategy-version-detail": RecordRoute(STRATEGY_VERSION),
+    "api:strategy-section-detail": RecordRoute(STRATEGY_SECTION),
+    # The FITS maturity assessment (fits/assessment/): support staff, leaders and the LEA's consultants read; the
+    # network manager and leaders answer and complete; consultants moderate
+    "assessment:detail": RecordRoute(ASSESSMENT),
+    "assessment:export": RecordRoute(ASSESSMENT),
+    "assessment:area": RecordRoute(ASSESSMENT, lambda r: {"pk": r.pk, "area": "cmdb"}),
+    "assessment:transition": RecordRoute(ASSESSMENT, lambda r: {"pk": r.pk, "action": "complete"}, method="post"),
+    "assessment:moderate": RecordRoute(ASSESSMENT, lambda r: {"pk": r.pk, "area": "cmdb"}, method="post",
+                                       data={"percent": 10, "comment": "Moderated"}),
+    "api:assessment-detail": RecordRoute(ASSESSMENT),
+    "api:assessment-answer": RecordRoute(ASSESSMENT, method="post", data={"question": "cmdb.populated",
+                                                                          "level": "fully"}),
+    "api:assessment-complete": RecordRoute(ASSESSMENT, method="post"),
+    "api:assessment-reopen": RecordRoute(ASSESSMENT, method="post"),
+    "api:assessment-answer-detail": RecordRoute(ASSESSMENT_ANSWER),
 }  # fmt: skip
 
 LIST_ROUTES: dict[str, ListRoute] = {
@@ -1647,6 +1835,8 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "sysadmin:runbook_create": ListRoute(cmdb=True),
     "api:service-level-dashboard-list": ListRoute(refuses=True),
     "api:service-level-authority-list": ListRoute(refuses=True),
+    # Sign-ins of a network manager's own school's people (tests/security/test_sign_in_record.py); 403 for others
+    "sign_ins": ListRoute(refuses=True),
     # Security Administration: support staff reach the pages (404 for anyone else, like the CMDB); the breach log and
     # admin accounts list only what the network manager, leaders and administrators may read.
     "security:breach_list": ListRoute(shows=BREACH, cmdb=True),
@@ -1679,6 +1869,41 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:storage-backup-report-list": ListRoute(shows=BACKUP_REPORT),
     "api:storage-restore-list": ListRoute(shows=RESTORE),
     "api:storage-restore-test-list": ListRoute(shows=RESTORE_TEST),
+    # Financial Management (finance/): support staff, leaders and the LEA (404 for anyone else, like the CMDB); a page
+    # about one school takes ?school=slug (404 for another school's)
+    "finance:overview": ListRoute(cmdb=True),
+    "finance:budget_edit": ListRoute(cmdb=True),
+    "finance:expenditure_list": ListRoute(shows=EXPENDITURE, cmdb=True),
+    "finance:expenditure_create": ListRoute(cmdb=True),
+    "finance:expenditure_import": ListRoute(cmdb=True),
+    "finance:expenditure_export": ListRoute(cmdb=True),
+    "finance:supplier_list": ListRoute(shows=SUPPLIER, cmdb=True),
+    "finance:supplier_create": ListRoute(cmdb=True),
+    "finance:contract_list": ListRoute(shows=CONTRACT, cmdb=True),
+    "finance:contract_create": ListRoute(cmdb=True),
+    "finance:ci_costs": ListRoute(cmdb=True),
+    "finance:tco": ListRoute(cmdb=True),
+    "finance:support_cost": ListRoute(cmdb=True),
+    "finance:reports": ListRoute(cmdb=True),
+    "finance:reports_csv": ListRoute(cmdb=True),
+    "finance:settings": ListRoute(cmdb=True),
+    "api:finance-supplier-list": ListRoute(shows=SUPPLIER),
+    "api:finance-contract-list": ListRoute(shows=CONTRACT),
+    "api:finance-budget-list": ListRoute(shows=BUDGET),
+    "api:finance-expenditure-list": ListRoute(shows=EXPENDITURE),
+    "api:finance-ci-cost-list": ListRoute(),
+    "api:finance-report-list": ListRoute(),
+    # Service Continuity Management (continuity/): support staff reach the pages (404 for anyone else, like the CMDB)
+    "continuity:overview": ListRoute(shows=PLAN, cmdb=True),
+    "continuity:risk_list": ListRoute(shows=RISK, cmdb=True),
+    "continuity:risk_matrix": ListRoute(cmdb=True),
+    "continuity:risk_create": ListRoute(cmdb=True),
+    "continuity:plan_list": ListRoute(shows=PLAN, cmdb=True),
+    "continuity:plan_create": ListRoute(cmdb=True),
+    "continuity:test_list": ListRoute(shows=CONTINUITY_TEST, cmdb=True),
+    "api:continuity-risk-list": ListRoute(shows=RISK, cmdb=True),
+    "api:continuity-plan-list": ListRoute(shows=PLAN, cmdb=True),
+    "api:continuity-test-list": ListRoute(shows=CONTINUITY_TEST, cmdb=True),
     # Print and Output Management (om/printing/)
     "printing:printer_list": ListRoute(shows=PRINTER, cmdb=True),
     "printing:queue_list": ListRoute(shows=PRINT_QUEUE, cmdb=True),
@@ -1709,9 +1934,25 @@ LIST_ROUTES: dict[str, ListRoute] = {
     "api:directory-change-list": ListRoute(shows=DIR_CHANGE),
     "api:directory-account-request-list": ListRoute(shows=DIR_REQUEST),
     "api:directory-sync-run-list": ListRoute(shows=DIR_RUN),
+    # The strategies (fits/strategy/): 404 for ICT users, like the CMDB; the sections list their text
+    "strategy:home": ListRoute(cmdb=True),
+    "api:strategy-document-list": ListRoute(),
+    "api:strategy-version-list": ListRoute(),
+    "api:strategy-section-list": ListRoute(shows=STRATEGY_SECTION),
+    # The FITS maturity assessment (fits/assessment/): 404 for ICT users, like the CMDB
+    "assessment:home": ListRoute(cmdb=True),
+    "assessment:history": ListRoute(cmdb=True),
+    "assessment:lea": ListRoute(cmdb=True),
+    "assessment:lea_export": ListRoute(cmdb=True),
+    "api:assessment-list": ListRoute(),
+    "api:assessment-answer-list": ListRoute(shows=ASSESSMENT_ANSWER),
 }
 
 NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
+    "strategy:create": NoSchoolData(
+        "POST only: starts a strategy at one of the viewer's schools, chosen from their own (tests/strategy)",
+        method="post",
+    ),
     "sysadmin:routines_load": NoSchoolData(
         "loads the routine operations into the chosen school only, by the network manager (tests/om/sysadmin)",
         method="post",
@@ -1726,6 +1967,8 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
     "logout": NoSchoolData("signs out", method="post", public=True),
     "password_change": NoSchoolData("the user's own password"),
     "password_change_done": NoSchoolData("a confirmation"),
+    "two_factor": NoSchoolData("the person's own two-factor sign-in"),
+    "two_factor_verify": NoSchoolData("the code of the person's own pending sign-in", public=True),
     "switch_school": NoSchoolData("takes only a school of the user's (test_switching_school_*)", method="post"),
     "api:token": NoSchoolData("exchanges a password for a token", method="post", public=True),
     "api:me": NoSchoolData("the user's own roles (test_me_shows_only_your_own_schools)"),
@@ -1763,6 +2006,9 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
         "POST only: starts an access review at one of the viewer's schools (tests/om/security/test_register.py)",
         method="post",
     ),
+    "assessment:start": NoSchoolData(
+        "POST only: starts this year's assessment at one of the viewer's own schools (tests/assessment)", method="post"
+    ),
     "directory:sync": NoSchoolData(
         "POST only: queues a sync of one of the viewer's schools, chosen from their own (tests/om/directory)",
         method="post",
@@ -1770,7 +2016,7 @@ NO_SCHOOL_DATA: dict[str, NoSchoolData] = {
 }
 
 # Values for the admin's URL kwargs; the admin is checked as a whole (test_admin_*).
-ADMIN_KWARGS = {"object_id", "content_type_id", "app_label", "url", "id"}
+ADMIN_KWARGS = {"object_id", "content_type_id", "app_label", "url", "id", "pk"}  # pk: django-otp's device pages
 
 
 def routes() -> list[Route]:
@@ -1988,6 +2234,10 @@ def shown_in(response, world: World, model: str, key: str) -> bool:
             "printing.",
             "storage.",
             "directory.",
+            "continuity.",
+            "assessment.",
+            "strategy.",
+            "finance.",
         )
     ):
         return cmdb_of(key) in content
@@ -2118,6 +2368,7 @@ def admin_url(route: Route, world: World) -> str:
         "app_label": "incidents",
         "url": "no-such-page/",
         "id": world.people["tech2"].pk,
+        "pk": incident.pk,  # django-otp's TOTP device config and QR pages (no such device: the admin's own 404)
         "format": "json",
     }
     return route.url(values, args=[incident.pk] * route.positional)

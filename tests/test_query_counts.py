@@ -824,6 +824,132 @@ class Rows:
             if made % 2:
                 storage.restore_complete(restore=restore, actor=tech, outcome="restored")
 
+    # --- FITS process: Service Continuity Management (continuity/) --------------------------------------------------
+    def continuity(self, n: int) -> None:
+        """At highfield: `n` risks, `n` recovery plans (one per CMDB service, each with steps, contacts and a risk)
+        and `n` continuity tests, each with an action raised as a task."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from cmdb import services as cmdb
+        from continuity import services as continuity
+        from continuity.models import ContinuityPlan, ContinuityTest, Risk
+
+        netmgr, tech, school, today = self.cast["netmgr"], self.cast["tech"], self.highfield, timezone.localdate()
+        while (made := Risk.objects.count()) < n:
+            continuity.risk_save(actor=netmgr, school=school, title=f"Risk {made}", category="flood",
+                                 likelihood=made % 5 + 1, impact=(made * 2) % 5 + 1, owner=netmgr,
+                                 review_date=today + timedelta(days=made - 3))  # fmt: skip
+        first_risk = Risk.objects.order_by("pk").first()
+        while (made := ContinuityPlan.objects.count()) < n:
+            service = cmdb.ci_create(school=school, actor=tech, kind="service", name=f"Service {made}",
+                                     attributes={"purpose": "learning"})  # fmt: skip
+            plan = continuity.plan_save(actor=netmgr, school=school, service=service, recovery_order=made + 1,
+                                        rto_minutes=240, rpo_minutes=1440, owner=netmgr, risks=[first_risk],
+                                        review_date=today + timedelta(days=made - 3))  # fmt: skip
+            continuity.plan_steps_save(plan=plan, actor=netmgr, steps=[{"text": "Restore it", "who": tech}])
+            continuity.plan_contacts_save(plan=plan, actor=netmgr, contacts=[
+                {"kind": "team", "person": tech, "role": "Restores", "phone": "1"}])  # fmt: skip
+            if made % 2 and made > 3:  # approved (a review date after today); the first few overdue drafts
+                continuity.plan_transition(plan=plan, action="approve", actor=netmgr)
+        plans = list(ContinuityPlan.objects.order_by("pk"))
+        while (made := ContinuityTest.objects.count()) < n:
+            continuity.continuity_test_record(
+                plan=plans[made % len(plans)], actor=netmgr, tested_on=today - timedelta(days=made), kind="walkthrough",
+                scenario="Flood.", outcome="issues", findings="Slow.", participants=[tech], rto_achieved_minutes=300,
+                actions=[{"text": f"Fix {made}", "owner": tech, "due_on": today}])  # fmt: skip
+
+    def assessments(self, n: int) -> None:
+        """The FITS maturity assessment: highfield's this year with `n` answers (up to the questionnaire's length),
+        and `n` - 1 more schools of bolton each with its assessment answered in part (the LEA's grid grows)."""
+        from fits.assessment import services as assessment
+        from fits.assessment.models import Answer, Assessment
+        from fits.assessment.questionnaire import question_map
+
+        admin, bolton = self.cast["admin"], self.highfield.authority
+        keys = list(question_map())
+        current = assessment.assessment_start(school=self.highfield, actor=admin)
+        for key in keys[Answer.objects.filter(assessment=current).count() : min(n, len(keys))]:
+            assessment.assessment_answer(assessment=current, actor=admin, question=key, level="partly")
+        for i in range(Assessment.objects.count(), n):
+            school = School.objects.create(slug=f"assessed-{i}", name=f"Assessed school {i}", authority=bolton)
+            other = assessment.assessment_start(school=school, actor=admin)
+            for key in keys[i % 10 : i % 10 + 3]:
+                assessment.assessment_answer(assessment=other, actor=admin, question=key, level="fully")
+            assessment.assessment_moderate(assessment=other, actor=admin, area="cmdb", percent=i % 100)
+            assessment.assessment_transition(assessment=other, actor=admin, action="complete")
+
+    def sign_ins(self, n: int) -> None:
+        """Sign-ins and failures of highfield's people (axes' logs: there is no service, axes writes them)."""
+        from axes.models import AccessFailureLog, AccessLog
+
+        while (made := AccessLog.objects.count() + AccessFailureLog.objects.count()) < n:
+            model = AccessLog if made % 2 else AccessFailureLog
+            model.objects.create(username="staff", ip_address="10.0.0.1", user_agent="Firefox", http_accept="*/*")
+
+    # --- The ICT strategy and technical support strategy (fits/strategy/) ------------------------------------------
+    def strategy(self, n: int) -> None:
+        """`n` strategy documents at schools of bolton (two a school: each school has one of each kind), each with a
+        section written and, for every other one, the LA adviser's signature (the consultant's)."""
+        from fits.strategy import services as strategy
+        from fits.strategy.models import StrategyDocument
+
+        admin, consultant = self.cast["admin"], self.cast["consultant"]
+        while (made := StrategyDocument.objects.count()) < n:
+            school = School.objects.create(slug=f"strategy-{made}", name=f"Strategy school {made}",
+                                           authority=self.highfield.authority)  # fmt: skip
+            for kind in ("ict", "support"):
+                document = strategy.strategy_document_create(school=school, kind=kind, actor=admin)
+                strategy.strategy_section_edit(document=document, key="resources", text="Two technicians.",
+                                               actor=admin)  # fmt: skip
+                if kind == "ict":  # a fresh copy of the consultant: their roles are cached, and the school is new
+                    consultant = User.objects.get(pk=consultant.pk)
+                    strategy.strategy_sign(document=document, capacity="la_adviser", actor=consultant)
+
+    # --- Financial Management (finance/) ----------------------------------------------------------------------------
+    def finance(self, n: int) -> None:
+        """At highfield: this year's budget, and `n` each of suppliers, CIs with a cost (in a room, covered by a
+        contract), contracts, expenditure lines and time entries on incidents about those CIs."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from cmdb.models import ConfigurationItem, Location
+        from cmdb.services import ci_create
+        from finance import services as finance
+        from finance.models import Budget, Contract, Expenditure, Supplier
+        from fits.models import TimeEntry
+
+        netmgr, tech, staff, school = self.cast["netmgr"], self.cast["tech"], self.cast["staff"], self.highfield
+        today = timezone.localdate()
+        if not Budget.objects.filter(school=school).exists():
+            finance.finance_settings_save(actor=netmgr, school=school, funding_type="maintained", pupils=200)
+            finance.budget_save(actor=netmgr, school=school, year=finance.money.year_of(today, 4),
+                                amounts={"hardware": 5000, "software": 2000})  # fmt: skip
+            site = Location.objects.create(school=school, kind="site", name="Site")
+            building = Location.objects.create(school=school, kind="building", name="Block", parent=site)
+            self.finance_room = Location.objects.create(school=school, kind="room", name="Suite", parent=building)
+        while (made := Supplier.objects.count()) < n:
+            finance.supplier_save(actor=netmgr, school=school, name=f"Supplier {made}")
+        while (made := ConfigurationItem.objects.filter(name__startswith="FIN-").count()) < n:
+            ci_create(school=school, actor=tech, kind="laptop", name=f"FIN-{made}", location=self.finance_room,
+                      purchase_cost=Decimal("400"), purchase_date=today - timedelta(days=30 * made))  # fmt: skip
+        suppliers = list(Supplier.objects.order_by("pk")[:1])
+        cis = list(ConfigurationItem.objects.filter(name__startswith="FIN-").order_by("pk"))
+        while (made := Contract.objects.count()) < n:
+            finance.contract_save(actor=netmgr, school=school, supplier=suppliers[0], title=f"Contract {made}",
+                                  kind="support", starts_on=today - timedelta(days=10), ends_on=today + timedelta(
+                                      days=30 + made), annual_cost=Decimal("120"), cis=cis[made: made + 1])  # fmt: skip
+        while (made := Expenditure.objects.count()) < n:
+            finance.expenditure_record(actor=netmgr, school=school, spent_on=today, item=f"Line {made}",
+                                       category="hardware", amount=Decimal("10"), supplier=suppliers[0],
+                                       ci=cis[made % len(cis)], stage="ordered" if made % 3 else "paid")  # fmt: skip
+        while (made := TimeEntry.objects.count()) < n:
+            incident = self.log(school, by=staff, title=f"Laptop {made}", ci=cis[made % len(cis)])
+            services.incident_log_time(incident=incident, person=tech, minutes=30)
+
     def kwargs(self, route: Route) -> dict[str, int]:
         if "function" in route.kwarg_names:  # the OM base's page of one function
             return {"function": "sysadmin"}
@@ -865,7 +991,11 @@ EVERYONE = ("staff", "desk", "tech", "netmgr", "leader", "consultant", "admin")
 CMDB_READERS = ("desk", "tech", "consultant", "admin")
 MONITORING_READERS = ("desk", "tech", "consultant", "admin")
 OM_READERS = ("desk", "tech", "netmgr", "admin")
+FINANCE_READERS = ("netmgr", "consultant")  # the financial manager, and the LEA across its schools
+STRATEGY_READERS = ("consultant", "admin")  # two documents a school: only people of many schools see fifty
 SECURITY_READERS = ("netmgr", "leader", "admin")  # the breach log and who holds administrator rights
+ASSESSMENT_READERS = ("tech", "netmgr", "consultant", "admin")
+CONTINUITY_READERS = ("desk", "consultant")  # a reader at the school, and the LEA's consultant across schools
 
 LISTS: dict[str, Target] = {
     "home": Target("incidents", EVERYONE, budget=12),
@@ -998,6 +1128,11 @@ LISTS: dict[str, Target] = {
     "om:index": Target("om_allocations", OM_READERS, budget=10, small=1),
     "om:function": Target("om_allocations", OM_READERS, budget=12, small=1),
     "api:om-policy-list": Target("om_allocations", OM_READERS, budget=9, small=1),
+    # The strategies (fits/strategy/): each school's two documents, their versions and sections, for the LEA.
+    "strategy:home": Target("strategy", STRATEGY_READERS, budget=14, small=1),
+    "api:strategy-document-list": Target("strategy", STRATEGY_READERS, budget=12, small=1),
+    "api:strategy-version-list": Target("strategy", STRATEGY_READERS, budget=12, small=1),
+    "api:strategy-section-list": Target("strategy", STRATEGY_READERS, budget=10, small=1),
     "api:om-activity-list": Target("om_allocations", OM_READERS, budget=9, small=1),
     "sysadmin:routines": Target("routines", OM_READERS, budget=12, small=1),
     "api:sysadmin-routine-list": Target("routines", OM_READERS, budget=9, small=1),
@@ -1035,11 +1170,49 @@ LISTS: dict[str, Target] = {
     "storage:report_list": Target("storage", OM_READERS, budget=10, small=1),
     "storage:restore_list": Target("storage", OM_READERS, budget=10, small=1),
     "storage:test_list": Target("storage", OM_READERS, budget=11, small=1),
+    # The FITS maturity assessment (fits/assessment/): support staff, leaders and the LEA's consultants read it.
+    "assessment:home": Target("assessments", ASSESSMENT_READERS, budget=13, small=1),
+    "assessment:history": Target("assessments", ASSESSMENT_READERS, budget=13, small=1),
+    "assessment:lea": Target("assessments", ASSESSMENT_READERS, budget=15, small=1),
+    "assessment:lea_export": Target("assessments", ("consultant", "admin"), budget=13, small=1),
+    "api:assessment-list": Target("assessments", ASSESSMENT_READERS, budget=11, small=1),
+    "api:assessment-answer-list": Target("assessments", ASSESSMENT_READERS, budget=9, small=1),
+    # Service Continuity Management (continuity/): support staff and the LEA's consultants read it.
+    "continuity:overview": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
+    "continuity:risk_list": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
+    "continuity:risk_matrix": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
+    "continuity:plan_list": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
+    "continuity:test_list": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
+    "api:continuity-risk-list": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
+    "api:continuity-plan-list": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
+    "api:continuity-test-list": Target("continuity", CONTINUITY_READERS, budget=20, small=1),
     "api:storage-job-list": Target("storage", OM_READERS, budget=12, small=1),
     "api:storage-backup-result-list": Target("storage", OM_READERS, budget=9, small=1),
     "api:storage-backup-report-list": Target("storage", OM_READERS, budget=9, small=1),
     "api:storage-restore-list": Target("storage", OM_READERS, budget=9, small=1),
     "api:storage-restore-test-list": Target("storage", OM_READERS, budget=9, small=1),
+    # Financial Management (finance/): the financial manager and the LEA read it; figures add up in SQL.
+    **{
+        key: Target("finance", FINANCE_READERS, budget=budget, small=1)
+        for key, budget in (
+            ("finance:overview", 16),
+            ("finance:expenditure_list", 12),
+            ("finance:supplier_list", 11),
+            ("finance:contract_list", 12),
+            ("finance:ci_costs", 12),
+            ("finance:tco", 20),
+            ("finance:support_cost", 30),
+            ("finance:reports", 18),
+            ("finance:reports_csv", 19),
+            ("finance:expenditure_export", 10),
+            ("api:finance-supplier-list", 9),
+            ("api:finance-contract-list", 10),
+            ("api:finance-budget-list", 10),
+            ("api:finance-expenditure-list", 9),
+            ("api:finance-ci-cost-list", 10),
+            ("api:finance-report-list", 14),
+        )
+    },
     # Print and Output Management: printers with their supplies (prefetched), queues, stock, reorder, usage (SQL).
     **{
         key: Target("printing", OM_READERS, budget=14, small=1)
@@ -1081,9 +1254,26 @@ LISTS: dict[str, Target] = {
     "api:directory-change-list": Target("directory", OM_READERS, budget=10, small=1),
     "api:directory-account-request-list": Target("directory", OM_READERS, budget=10, small=1),
     "api:directory-sync-run-list": Target("directory", OM_READERS, budget=10, small=1),
+    # Sign-in security (fits/account_views.py): one UNION of axes' two logs, paginated
+    "sign_ins": Target("sign_ins", ("netmgr", "admin"), budget=12, small=1),
 }
 
 NOT_LISTS: dict[str, str] = {
+    # The strategies (fits/strategy/)
+    "strategy:create": "POST only",
+    "strategy:document": "one document: its working version's sections, their live facts (a query or two per fact "
+    "provider, a fixed set), its sign-offs, versions and timeline",
+    "strategy:section_edit": "one section's form",
+    "strategy:sign": "POST only",
+    "strategy:dates": "POST only",
+    "strategy:version": "one version beside the one before it (their sections: one query each)",
+    "strategy:version_pdf": "one version as PDF (the same contents as strategy:version)",
+    "api:strategy-document-detail": "one record",
+    "api:strategy-document-edit-section": "POST only",
+    "api:strategy-document-dates": "POST only",
+    "api:strategy-document-sign": "POST only",
+    "api:strategy-version-detail": "one record",
+    "api:strategy-section-detail": "one record",
     # Directory Services Administration (om/directory/)
     "directory:sync": "POST only",
     "directory:settings_create": "one form (its school choices are one query)",
@@ -1104,11 +1294,48 @@ NOT_LISTS: dict[str, str] = {
     "api:directory-change-detail": "one record",
     "api:directory-account-request-detail": "one record",
     "api:directory-sync-run-detail": "one record",
+    # Service Continuity Management (continuity/)
+    "continuity:risk_create": "one form (its school, owner and CI choices are one query each)",
+    "continuity:risk_detail": "one risk: its CIs, plans and timeline (one query each)",
+    "continuity:risk_edit": "one risk's form",
+    "continuity:risk_review": "POST only",
+    "continuity:risk_transition": "POST only",
+    "continuity:plan_create": "one form (its school, service, risk and owner choices are one query each)",
+    "continuity:plan_detail": "one plan: steps, contacts, CMDB walk (two queries a level), SLAs, tests, timeline",
+    "continuity:plan_edit": "one plan's form",
+    "continuity:plan_steps": "one plan's steps as a formset (the people choices are one query a row)",
+    "continuity:plan_contacts": "one plan's contacts as a formset (the people choices are one query a row)",
+    "continuity:plan_print": "one plan, as its page",
+    "continuity:plan_pdf": "one plan, as its page, in PDF",
+    "continuity:plan_review": "POST only",
+    "continuity:plan_transition": "POST only",
+    "continuity:test_create": "one form and its three action rows",
+    "continuity:test_detail": "one test: participants, actions with their tasks, timeline (one query each)",
+    "api:continuity-risk-detail": "one record",
+    "api:continuity-risk-transition": "POST only",
+    "api:continuity-plan-detail": "one record",
+    "api:continuity-plan-steps": "POST only",
+    "api:continuity-plan-contacts": "POST only",
+    "api:continuity-plan-transition": "POST only",
+    "api:continuity-plan-dependencies": "one plan's CMDB walk (two queries a level of the chain)",
+    "api:continuity-test-detail": "one record",
     # Storage Management (om/storage/)
     "storage:share_create": "one form (its school, server and volume choices are one query each)",
     "storage:share_edit": "one share's form",
     "storage:job_create": "one form (its school, CI, share and owner choices are one query each)",
     "storage:job_detail": "one job: its last 30 results, tests, shares, restores and timeline (one query each)",
+    # The FITS maturity assessment (fits/assessment/)
+    "assessment:start": "POST only",
+    "assessment:detail": "one assessment: its scores (one aggregate), moderations and last 50 timeline entries",
+    "assessment:export": "one assessment's questions as CSV (its answers are one query)",
+    "assessment:transition": "POST only",
+    "assessment:area": "one process's questions: its answers (one query) and each provider's few queries",
+    "assessment:moderate": "POST only",
+    "api:assessment-detail": "one record",
+    "api:assessment-answer": "POST only",
+    "api:assessment-complete": "POST only",
+    "api:assessment-reopen": "POST only",
+    "api:assessment-answer-detail": "one record",
     "storage:job_edit": "one job's form",
     "storage:job_result_add": "POST only",
     "storage:job_offsite": "POST only",
@@ -1123,6 +1350,25 @@ NOT_LISTS: dict[str, str] = {
     "api:storage-backup-report-detail": "one record",
     "api:storage-restore-detail": "one record",
     "api:storage-restore-test-detail": "one record",
+    # Financial Management (finance/)
+    "finance:budget_edit": "one school's budget form (its holder choices are one query)",
+    "finance:expenditure_create": "one form (its supplier, CI and contract choices are one query each)",
+    "finance:expenditure_edit": "one line's form",
+    "finance:expenditure_import": "one upload form and the school's last 10 files",
+    "finance:supplier_create": "one form",
+    "finance:supplier_edit": "one supplier's form",
+    "finance:contract_create": "one form (its supplier, CI and owner choices are one query each)",
+    "finance:contract_detail": "one contract: its CIs, invoices (fixed slices) and timeline",
+    "finance:contract_edit": "one contract's form",
+    "finance:contract_renew": "POST only",
+    "finance:contract_cancel": "POST only",
+    "finance:ci_cost_edit": "one CI's depreciation form",
+    "finance:settings": "one school's settings, defaults and rates (one query each)",
+    "api:finance-supplier-detail": "one record",
+    "api:finance-contract-detail": "one record",
+    "api:finance-budget-detail": "one record with its lines",
+    "api:finance-expenditure-detail": "one record",
+    "api:finance-ci-cost-detail": "one CI with its depreciation",
     # Security Administration (om/security/)
     "security:breach_create": "one form (its school and security-incident choices are one query each)",
     "security:breach_detail": "one breach: its actions and timeline (one query each)",
@@ -1244,6 +1490,8 @@ NOT_LISTS: dict[str, str] = {
     "logout": "signs out",
     "password_change": "one form",
     "password_change_done": "a confirmation",
+    "two_factor": "the person's own two-factor settings (one form)",
+    "two_factor_verify": "one form: the code of a pending sign-in",
     "switch_school": "POST only",
     "incidents:create": "one form",
     "incidents:detail": "one record (its timeline grows: measured through api:incident-activity)",

@@ -15,6 +15,10 @@ class DirectoryConfig(AppConfig):
         NavItem("Starters and leavers", "directory:request_list", icon="user-check", visible="can_view_directory"),
         NavItem("Directory reports", "directory:reports", icon="list-check", visible="can_view_directory"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "directory.sync": "om.directory.maturity.sync_running",
+    }
     # Catalogue items the Service Desk can have carried out by Directory Services (servicedesk/handlers.py).
     request_handlers = {
         "directory.starter": ("Directory: create a starter's account", "om.directory.requests.starter"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from fits import access
+from fits import access, attachments
 from fits.forms import ScopedForm
 from fits.scoping import schools_visible_to
 from om.directory.models import DirectoryKind, DirectorySettings, IntakeUpload, Security
@@ -112,4 +112,4 @@ class IntakeForm(ScopedForm):
             raise forms.ValidationError("The file is larger than 2 MB: split it.")
         if not upload.name.lower().endswith((".csv", ".txt")):
             raise forms.ValidationError("Upload the MIS export as a .csv file.")
-        return upload
+        return attachments.check_import(upload)  # by its content too (README "Security")

@@ -13,3 +13,7 @@ class PatchesConfig(AppConfig):
         NavItem("Patch compliance", "patches:dashboard", icon="refresh", visible="can_view_patches"),
         NavItem("Patch baseline", "patches:update_list", icon="list-check", visible="can_view_patches"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "patches.compliance": "om.patches.maturity.compliance",
+    }

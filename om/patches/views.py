@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.generic import DetailView, ListView
 
 from cmdb.models import ConfigurationItem, Kind, Location
-from fits import access
+from fits import access, attachments
 from fits.forms import ScopedForm
 from fits.views import RecordActionView, ScopedViewMixin, ServiceErrorMixin
 from om.patches import services
@@ -403,6 +403,9 @@ class GroupEditView(GroupDetailView, ServiceErrorMixin):
 
 class ImportForm(forms.Form):
     report = forms.FileField(help_text="CSV: host, update (KB or package), state and/or version.")
+
+    def clean_report(self):
+        return attachments.check_import(self.cleaned_data["report"])  # size, and CSV by content (README "Security")
 
 
 class ImportListView(PatchAccessMixin, ScopedViewMixin, ServiceErrorMixin, ListView):

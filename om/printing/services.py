@@ -266,8 +266,13 @@ def stock_move(
         errors["note"] = "Say why the cartridges are written off (damaged, expired, wrong model)."
     if errors:
         raise ValidationError(errors)
-    return _move_stock(cartridge, kind, quantity, actor=actor, note=(note or "").strip(), printer=printer,
-                       now=now or timezone.now())  # fmt: skip
+    movement = _move_stock(cartridge, kind, quantity, actor=actor, note=(note or "").strip(), printer=printer,
+                           now=now or timezone.now())  # fmt: skip
+    if kind == MovementKind.RECEIVED and cartridge.unit_cost:  # Financial Management takes it against the budget
+        from finance.services import consumables_receipt_record
+
+        consumables_receipt_record(movement=movement, unit_cost=cartridge.unit_cost, actor=actor)
+    return movement
 
 
 @transaction.atomic

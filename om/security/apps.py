@@ -16,3 +16,7 @@ class SecurityConfig(AppConfig):
         NavItem("Admin accounts", "security:account_list", icon="key", visible="can_view_security"),
         NavItem("Security categories", "security:categories", icon="category", visible="can_view_security"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "security.firewall_reviewed": "om.security.maturity.firewall_reviewed",
+    }

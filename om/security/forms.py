@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from cmdb.models import ConfigurationItem, Kind
-from fits import access
+from fits import access, attachments
 from fits.forms import ScopedForm
 from fits.models import STAFF_ROLES, User
 from fits.scoping import schools_visible_to
@@ -171,6 +171,9 @@ class AccountImportForm(SchoolChoiceMixin, ScopedForm):
     def __init__(self, *args: Any, user: Any, school: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         self.setup_school(user, school, None)
+
+    def clean_file(self):
+        return attachments.check_import(self.cleaned_data["file"])  # size, and CSV by content (README "Security")
 
 
 class ReviewDecisionForm(forms.Form):

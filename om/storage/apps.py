@@ -15,4 +15,9 @@ class StorageConfig(AppConfig):
         NavItem("Restore requests", "storage:restore_list", icon="arrow-back-up", visible="can_view_storage"),
         NavItem("Restore tests", "storage:test_list", icon="checks", visible="can_view_storage"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "storage.restores_tested": "om.storage.maturity.restores_tested",
+        "storage.backups_monitored": "om.storage.maturity.backups_reporting",
+    }
     request_handlers = {"storage.restore": ("Restore files (Storage Management)", "om.storage.requests.restore")}

@@ -16,3 +16,7 @@ class SysadminConfig(AppConfig):
         NavItem("Server logbooks", "sysadmin:servers", icon="clipboard-list", visible="can_view_operations"),
         NavItem("Run books", "sysadmin:runbooks", icon="book", visible="can_view_operations"),
     ]
+    # The FITS maturity assessment's evidence from live data (fits/assessment/evidence.py).
+    maturity_evidence = {
+        "sysadmin.routines_on_time": "om.sysadmin.maturity.routines_on_time",
+    }

@@ -25,6 +25,10 @@ PROCESS_DEMOS = [
     ("Storage management", "om.storage.demo.seed_storage"),
     ("Print management", "om.printing.demo.seed_printing"),
     ("Directory services", "om.directory.demo.seed_directory"),
+    ("Financial management", "finance.demo.seed_finance"),
+    ("Service continuity", "continuity.demo.seed_continuity"),
+    ("FITS maturity assessment", "fits.assessment.demo.seed_assessment"),
+    ("ICT strategy", "fits.strategy.demo.seed_strategy"),  # last: its approval freezes the others' facts
 ]
 
 AUTHORITIES = [
