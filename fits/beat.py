@@ -67,7 +67,16 @@ class PostgresBeatLock:
         return True
 
     def release(self) -> None:
+        """Unlock, then end the session: a beat that stops cleanly hands over at once.
+
+        Ending the session alone also releases the lock, but the server does so a moment after the client
+        hangs up, so a standby's next try could still find it held.
+        """
         if self._connection is not None and not self._connection.closed:
+            try:
+                self._connection.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            except Exception:  # the session is gone already, and the lock with it
+                pass
             self._connection.close()
 
 

@@ -47,12 +47,29 @@ def test_a_second_advisory_lock_waits_until_the_first_session_ends():
         assert first.try_acquire()
         assert not second.try_acquire()
         assert second.holder().startswith("database session ")
-        first.release()  # the session ends, as when the process dies
+        first.release()  # a clean stop unlocks at once
         assert second.try_acquire() and second.still_held()
     finally:
         first.release()
         second.release()
     assert not second.still_held()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_advisory_lock_goes_with_a_session_that_dies():
+    if connection.vendor != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's (set DATABASE_URL)")
+    first, second = PostgresBeatLock(), PostgresBeatLock()
+    try:
+        assert first.try_acquire()
+        first._connection.close()  # no unlock: the process died and the server ends its session
+        deadline = time.monotonic() + 10
+        while not second.try_acquire():  # the server ends the session a moment after the hang-up
+            assert time.monotonic() < deadline, "the lock outlived its session by 10 s"
+            time.sleep(0.05)
+        assert second.still_held()
+    finally:
+        second.release()
 
 
 def _database_url() -> str:
