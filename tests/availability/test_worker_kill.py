@@ -32,18 +32,13 @@ from availability import engine
 from availability.models import CheckResult, Outage, PollRun
 from availability.tasks import run_poll_batch_task
 from incidents.models import Incident
+from tests.helpers.database import database_url
 
 from .engine_world import Listener, make_ci, tcp_check
 
 REPO = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
 SLOW_SECONDS = 6.0
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -57,7 +52,7 @@ def workers():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "fits.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "FITS_KILL_TEST_KEYS": queue,
         "FITS_KILL_TEST_VISIBILITY": "3",

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from fits.beat import FileBeatLock, PostgresBeatLock
+from tests.helpers.database import database_url
 
 REPO = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
@@ -72,12 +73,6 @@ def test_the_advisory_lock_goes_with_a_session_that_dies():
         second.release()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _senders(client: redis.Redis) -> list[str]:
     """The pid of the process that sent each message waiting on the queue, oldest first."""
     messages = [json.loads(raw) for raw in reversed(client.lrange(QUEUE, 0, -1))]
@@ -116,7 +111,7 @@ def test_two_beats_send_each_scheduled_task_once_and_the_standby_takes_over(tmp_
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "fits.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "FITS_BEAT_LOCK_RETRY": "0.5",
