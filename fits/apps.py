@@ -7,3 +7,6 @@ class FitsConfig(AppConfig):
 
     def ready(self) -> None:
         from fits import checks  # noqa: F401  (registers the system checks)
+        from fits.scoping import guard_school_links
+
+        guard_school_links()

@@ -125,6 +125,110 @@ class SharedOwned(models.Model):
         return self.authority_id is None or self.authority_id == school.authority_id
 
 
+# --- Links between records stay inside one school (every write, whatever writes it) ---------------------------
+
+
+def _school_of(model: type[models.Model]) -> models.ForeignKey | None:
+    """The model's own `school` foreign key, if it has one."""
+    try:
+        field = model._meta.get_field("school")
+    except Exception:  # noqa: BLE001 (FieldDoesNotExist: a model that is not school-owned)
+        return None
+    return field if field.many_to_one and field.related_model._meta.label == "fits.School" else None
+
+
+def school_links(model: type[models.Model]) -> list[models.Field]:
+    """The foreign keys and many-to-many fields of `model` that point at another school-owned model."""
+    links = getattr(model, "_fits_school_links", None)
+    if links is None:
+        links = [
+            field
+            for field in model._meta.get_fields()
+            if field.concrete
+            and (field.many_to_one or field.many_to_many)
+            and field.name != "school"
+            and _school_of(field.related_model) is not None
+        ]
+        model._fits_school_links = links
+    return links
+
+
+def _refuse_foreign(record: models.Model, field: models.Field, targets: list[tuple[int | None, int | None]]) -> None:
+    """`targets` are (school_id, authority_id) of the linked rows; shared rows (no school) count when they are
+    shared with everyone or with the record's own authority."""
+    authority_id = None
+    for school_id, target_authority in targets:
+        if school_id == record.school_id or (school_id is None and target_authority is None):
+            continue
+        if school_id is None:
+            if authority_id is None:
+                from fits.models import School
+
+                authority_id = School.objects.filter(pk=record.school_id).values_list("authority_id", flat=True)[0]
+            if target_authority == authority_id:
+                continue
+        name = field.related_model._meta.verbose_name
+        raise ValidationError({field.name: f"That {name} belongs to another school."})
+
+
+def _school_and_authority(model: type[models.Model], pks: Any) -> list[tuple[int | None, int | None]]:
+    has_authority = any(f.name == "authority" for f in model._meta.concrete_fields)
+    columns = ("school_id", "authority_id") if has_authority else ("school_id",)
+    rows = model._base_manager.filter(pk__in=pks).values_list(*columns)
+    return [(row[0], row[1] if has_authority else None) for row in rows]
+
+
+def refuse_links_to_other_schools(sender: type[models.Model], instance: models.Model, raw: bool = False, **_) -> None:
+    """pre_save of every school-owned model: a foreign key to another school's record is refused.
+
+    Forms and serializers already offer only what the user can see (scope_choices), and services check their
+    own links (ensure_same_school); this is the floor under both, for someone who sees two schools (a
+    technician shared by two schools, a consultant, an administrator) and for code that forgot. A linked row
+    already loaded costs nothing; one given by id costs one query.
+    """
+    if raw or getattr(instance, "school_id", None) is None:
+        return
+    for field in school_links(sender):
+        if not field.many_to_one:
+            continue
+        if field.is_cached(instance):
+            target = field.get_cached_value(instance)
+            if target is not None:
+                _refuse_foreign(instance, field, [(target.school_id, getattr(target, "authority_id", None))])
+            continue
+        pk = getattr(instance, field.attname)
+        if pk is not None:
+            _refuse_foreign(instance, field, _school_and_authority(field.related_model, [pk]))
+
+
+def refuse_many_to_many_to_other_schools(
+    sender: Any, instance: models.Model, action: str, reverse: bool, model: type[models.Model], pk_set: Any, **_
+) -> None:
+    """m2m_changed of every school-owned model's links: adding another school's rows is refused."""
+    if action != "pre_add" or reverse or not pk_set or getattr(instance, "school_id", None) is None:
+        return
+    field = next(f for f in school_links(type(instance)) if f.many_to_many and f.remote_field.through is sender)
+    _refuse_foreign(instance, field, _school_and_authority(model, pk_set))
+
+
+def guard_school_links() -> None:
+    """Connect the two guards above to every school-owned model with links (fits.apps.FitsConfig.ready)."""
+    from django.apps import apps
+    from django.db.models.signals import m2m_changed, pre_save
+
+    for model in apps.get_models():
+        if _school_of(model) is None or not school_links(model):
+            continue
+        pre_save.connect(refuse_links_to_other_schools, sender=model, dispatch_uid=f"school-links-{model._meta.label}")
+        for field in school_links(model):
+            if field.many_to_many:
+                m2m_changed.connect(
+                    refuse_many_to_many_to_other_schools,
+                    sender=field.remote_field.through,
+                    dispatch_uid=f"school-links-{model._meta.label}-{field.name}",
+                )
+
+
 def ensure_same_school(record: models.Model, *related: models.Model | None) -> None:
     """Refuse to link records of two schools (an incident to another school's CI, say)."""
     for other in related:
