@@ -80,8 +80,11 @@ SHARED |= {"fits.assessment", "fits.strategy"}
 # the plug-in points each app's AppConfig declares, never by importing them.
 FOUNDATIONS = {"fits": set(), "cmdb": {"fits"}, "fits.assessment": {"fits"}, "fits.strategy": {"fits"}}
 
-# path relative to the repository -> why it may use signals (cache invalidation only, STYLE.md 2.1).
-SIGNALS_ALLOWLIST: dict[str, str] = {}
+# path relative to the repository -> why it may use signals (cache invalidation and write guards only, STYLE.md 2.1).
+SIGNALS_ALLOWLIST: dict[str, str] = {
+    "fits/scoping.py": "the floor under every write: a link to another school's record is refused whatever saves it "
+    "(a guard, not domain behaviour; services still check their own links)",
+}
 
 
 # =============================================================================
