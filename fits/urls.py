@@ -2,17 +2,20 @@
 
 from importlib import import_module
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from fits import account_views
 from fits import api as core_api
 from fits import views as core_views
 from fits.safeguarding_views import SafeguardingLeadsView
+from fits.schema import SchemaView
 
 
 def build_router() -> DefaultRouter:
@@ -33,9 +36,22 @@ def build_router() -> DefaultRouter:
 api_patterns = [
     path("auth/token/", core_api.TokenView.as_view(), name="token"),
     path("me/", core_api.MeView.as_view(), name="me"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="fits/redoc.html"), name="redoc"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    # Swagger UI keeps the site's strict Content-Security-Policy: its inline style and script carry the nonce.
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", template_name="fits/swagger_ui.html"),
+        name="docs",
+    ),
+    # ReDoc (styled-components) writes <style> elements without a nonce and searches in a blob: worker: its page
+    # alone allows inline styles and that worker.
+    path(
+        "redoc/",
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api:schema", template_name="fits/redoc.html")
+        ),
+        name="redoc",
+    ),
     *build_router().urls,
 ]
 
@@ -77,6 +93,9 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
 ]
+
+# A path nothing routes answers 404; under /api/ in the API's JSON error format.
+handler404 = core_api.page_not_found
 
 admin.site.site_header = "FITS Service Desk administration"
 admin.site.site_title = "FITS Service Desk"
