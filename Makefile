@@ -63,8 +63,17 @@ test: install ## Run the whole suite (PostgreSQL and Redis when DATABASE_URL / R
 test-e2e: install ## Run only the browser tests (Debian chromium)
 	$(BIN)/pytest -m e2e $(ARGS)
 
+fuzz: install ## Fuzz the whole API with schemathesis, longer than the suite does (FITS_FUZZ_EXAMPLES, default 25)
+	FITS_FUZZ_EXAMPLES=$${FITS_FUZZ_EXAMPLES:-25} $(BIN)/pytest tests/security/test_api_fuzz.py -p no:xdist $(ARGS)
+
 bench: install ## Run the benchmarks in tests/perf (on demand; FITS_SCALE_DB=<db> for a seed_scale database)
 	$(BIN)/pytest tests/perf -m perf -p no:xdist -s $(ARGS)
+
+load: install ## Mixed load against gunicorn: 40 users, 90 % reads, 2 minutes (USERS=, MINUTES=; DATABASE_URL)
+	$(BIN)/python -m tests.perf.load --users $${USERS:-40} --minutes $${MINUTES:-2} $(ARGS)
+
+soak: install ## The 30-minute soak: error rate, memory growth, latency drift (USERS=, MINUTES=; DATABASE_URL)
+	$(BIN)/python -m tests.perf.load --soak --users $${USERS:-40} --minutes $${MINUTES:-30} $(ARGS)
 
 lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check .
@@ -82,4 +91,4 @@ check: install ## Django system checks, the missing-migrations check and the com
 clean: ## Remove .venv and the local database, broker and uploads (var/)
 	rm -rf $(VENV) var
 
-.PHONY: help install run demo test test-e2e bench lint format check clean
+.PHONY: help install run demo test test-e2e bench fuzz load soak lint format check clean

@@ -29,7 +29,7 @@ from availability.filters import (
 from availability.models import Check, CheckKind, CheckResult, CIState, Outage, PollRun, SnmpCredential
 from cmdb.models import ConfigurationItem
 from fits import access
-from fits.api import BriefSerializer, ScopedInputSerializer, ScopedReadOnlyViewSet, ScopedViewSet
+from fits.api import BriefSerializer, ScopedInputSerializer, ScopedReadOnlyViewSet, ScopedViewSet, SummarySchema
 
 
 class MonitoringAccessMixin:
@@ -295,6 +295,8 @@ FIGURE_FIELDS = {
 class FiguresViewSet(MonitoringAccessMixin, ScopedViewSet):
     """Availability per monitored CI over a period (default: the last 30 days), measured against the service
     hours of its SLA; planned outages (maintenance windows, changes in progress) are left out."""
+
+    schema = SummarySchema()  # `list` answers one object
 
     queryset = ConfigurationItem.objects.none()
     pagination_class = None

@@ -87,8 +87,8 @@ class LicenceTable(tables.Table):
         colour = seat_colour(used, bought)
         return format_html(
             '<div class="seat-figure">{} of {}{}</div>'
-            '<div class="progress progress-sm seat-bar" role="presentation"><div class="progress-bar bg-{}" '
-            'style="width: {}%"></div></div>',
+            '<div class="progress progress-sm seat-bar" role="presentation"><div class="progress-bar bg-{} pct-w-{}">'
+            "</div></div>",
             used,
             bought,
             format_html(' <span class="badge bg-red-lt">{} over</span>', used - bought) if used > bought else "",

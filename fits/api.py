@@ -8,12 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ValidationErrorResponseSerializer
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -92,6 +98,64 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
 class ScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     pass
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    """The schema says what the API sends (tests/security/test_api_fuzz.py holds it to that).
+
+    - A read-only field over a column that may be null or blank may be null or "" (DRF drops allow_blank from
+      read-only fields, and a declared field does not know its column).
+    - A time is an RFC 3339 partial-time ("09:50:00", without the offset that JSON Schema's "time" requires).
+    - Services check the access rules and validate every operation, so any operation that needs a sign-in may answer
+      403, and a 400 validation error names any field and code (not only those the request serializer knows).
+    """
+
+    def _should_add_http403_error_response(self) -> bool:
+        return not any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+
+    def _should_add_validation_error_response(self) -> bool:
+        return True
+
+    def _get_serializer_for_validation_error_response(self):
+        return ValidationErrorResponseSerializer
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        column = column_of(field) if field.read_only else None
+        if column is not None:
+            field.allow_null = field.allow_null or column.null
+            if hasattr(field, "allow_blank"):
+                field.allow_blank = field.allow_blank or column.blank
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(schema, dict) and schema.get("format") == "time":
+            schema["format"] = "partial-time"
+        return schema
+
+
+class SummarySchema(AutoSchema):
+    """For a viewset whose `list` answers one summary object (figures, counts, a dashboard), not a list of records."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+def column_of(field: serializers.Field) -> Any:
+    """The model column a serializer field shows, when its source is one of its model's own columns."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or "." in field.source or field.source == "*":
+        return None
+    try:
+        column = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+    return column if getattr(column, "concrete", False) else None
+
+
+def page_not_found(request, exception):
+    """A path nothing routes: under /api/ the API's JSON error (drf-standardized-errors), elsewhere the site's page."""
+    if request.path_info.startswith("/api/"):
+        error = {"code": "not_found", "detail": str(exceptions.NotFound.default_detail), "attr": None}
+        return JsonResponse({"type": "client_error", "errors": [error]}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 # =============================================================================

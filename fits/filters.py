@@ -1,6 +1,11 @@
 """Filter building blocks shared by every app's FilterSets (pages and API alike)."""
 
+from decimal import Decimal
+
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters import utils as filter_utils
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -36,3 +41,27 @@ def visible_schools(request):
 def visible_people(request):
     """Choices for people filters: only people at the schools the requesting user may see."""
     return people_visible_to(getattr(request, "user", None))
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, but a number too large for the database is a bad filter value (400), not a 500:
+    SQLite stores 64-bit integers and cannot even compare with a larger one."""
+
+    LIMIT = 2**63
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        try:
+            valid = filterset.is_valid()
+        except OverflowError:  # a choice filter looked the number up
+            valid = False
+            filterset.form.add_error(None, ValidationError("A number is too large.", code="max_value"))
+        for name, value in list(filterset.form.cleaned_data.items() if valid else ()):
+            if isinstance(value, int | float | Decimal) and abs(value) >= self.LIMIT:
+                filterset.form.add_error(name, ValidationError("This number is too large.", code="max_value"))
+                valid = False
+        if not valid:
+            raise filter_utils.translate_validation(filterset.errors)
+        return filterset.qs

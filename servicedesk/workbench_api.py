@@ -11,7 +11,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fits.api import BriefSerializer, ScopedViewSet
+from fits.api import BriefSerializer, ScopedViewSet, SummarySchema
 from fits.scoping import schools_visible_to
 from servicedesk import workbench
 from servicedesk.models import SavedFilter
@@ -98,6 +98,8 @@ QUEUE_COUNTS = inline_serializer(
 
 class WorkbenchCountsViewSet(viewsets.ViewSet):
     """The workbench's queues and how many tickets each holds now, over the tickets you may see."""
+
+    schema = SummarySchema()  # `list` answers one object
 
     @extend_schema(
         parameters=[OpenApiParameter("school", str, description="A school's slug: count only its tickets.")],

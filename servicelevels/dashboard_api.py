@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 
+from fits.api import SummarySchema
 from fits.scoping import schools_visible_to
 from servicelevels import figures
 from servicelevels.dashboard_views import REFUSED_AUTHORITY, authorities_for, chosen_period, dashboard_school
@@ -154,6 +155,8 @@ AUTHORITY_TABLE = inline_serializer(
 class DashboardViewSet(viewsets.ViewSet):
     """One school's service-level figures for a period: what the leaders' dashboard shows."""
 
+    schema = SummarySchema()  # `list` answers one object
+
     @extend_schema(
         parameters=[OpenApiParameter("school", str, description="A school's slug (default: your first)."),
                     *PERIOD_PARAMETERS],
@@ -172,6 +175,8 @@ class DashboardViewSet(viewsets.ViewSet):
 
 class AuthorityTableViewSet(viewsets.ViewSet):
     """An authority's schools side by side, normalised: what the consultants' dashboard shows."""
+
+    schema = SummarySchema()  # `list` answers one object
 
     @extend_schema(
         parameters=[OpenApiParameter("authority", int, description="The authority's id (default: your first)."),

@@ -36,6 +36,11 @@
     });
   });
 
+  // A print button (the CSP allows no onclick="" attribute).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // A note-taking action (resolve, hold, reopen): focus its text box when it opens.
   document.addEventListener("shown.bs.collapse", function (event) {
     var field = event.target.querySelector("textarea, input:not([type=hidden])");
