@@ -1,6 +1,8 @@
 """Filter building blocks shared by every app's FilterSets (pages and API alike)."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError
@@ -44,10 +46,21 @@ def visible_people(request):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter's backend, but a number too large for the database is a bad filter value (400), not a 500:
-    SQLite stores 64-bit integers and cannot even compare with a larger one."""
+    """django-filter's backend, but a value the database cannot compare with is a bad filter value (400), not a
+    500: a number past 64 bits (SQLite stores 64-bit integers), or a time whose offset from UTC is past the ±14
+    hours any time zone uses (PostgreSQL refuses "+17:38")."""
 
     LIMIT = 2**63
+    MAX_OFFSET = timedelta(hours=14)
+
+    def problem(self, value: Any) -> str | None:
+        if isinstance(value, slice):  # a range filter's (start, stop)
+            return self.problem(value.start) or self.problem(value.stop)
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool) and abs(value) >= self.LIMIT:
+            return "This number is too large."
+        if isinstance(value, datetime) and value.utcoffset() is not None and abs(value.utcoffset()) > self.MAX_OFFSET:
+            return "This time's offset from UTC is out of range (at most ±14:00)."
+        return None
 
     def filter_queryset(self, request, queryset, view):
         filterset = self.get_filterset(request, queryset, view)
@@ -59,8 +72,9 @@ class FilterBackend(DjangoFilterBackend):
             valid = False
             filterset.form.add_error(None, ValidationError("A number is too large.", code="max_value"))
         for name, value in list(filterset.form.cleaned_data.items() if valid else ()):
-            if isinstance(value, int | float | Decimal) and abs(value) >= self.LIMIT:
-                filterset.form.add_error(name, ValidationError("This number is too large.", code="max_value"))
+            problem = self.problem(value)
+            if problem:
+                filterset.form.add_error(name, ValidationError(problem, code="max_value"))
                 valid = False
         if not valid:
             raise filter_utils.translate_validation(filterset.errors)

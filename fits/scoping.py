@@ -211,13 +211,18 @@ def refuse_many_to_many_to_other_schools(
     _refuse_foreign(instance, field, _school_and_authority(model, pk_set))
 
 
+def is_history(model: type[models.Model]) -> bool:
+    """A django-simple-history copy: it records what the row pointed at then, and is never refused."""
+    return any(field.name == "history_id" for field in model._meta.concrete_fields)
+
+
 def guard_school_links() -> None:
     """Connect the two guards above to every school-owned model with links (fits.apps.FitsConfig.ready)."""
     from django.apps import apps
     from django.db.models.signals import m2m_changed, pre_save
 
     for model in apps.get_models():
-        if _school_of(model) is None or not school_links(model):
+        if _school_of(model) is None or not school_links(model) or is_history(model):
             continue
         pre_save.connect(refuse_links_to_other_schools, sender=model, dispatch_uid=f"school-links-{model._meta.label}")
         for field in school_links(model):

@@ -167,3 +167,17 @@ def test_every_operation_refuses_a_request_without_credentials(world):
     assert set(answers) >= PUBLIC
     refused = {label for label, status in answers.items() if status in (401, 403)}
     assert set(answers) - refused == PUBLIC, {label: answers[label] for label in set(answers) - refused - PUBLIC}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("since=0126-10-19T06:32:52%2B17:38", "since"),  # found by the fuzzing on PostgreSQL: a 500 until refused
+        ("school_id=2380957696685468344417", "school_id"),  # found on SQLite: past 64 bits
+    ],
+)
+def test_filter_values_the_database_cannot_compare_are_a_400(query, field, tech, api_for):
+    response = api_for(tech).get(f"/api/availability/poll-runs/?{query}")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["attr"] == field

@@ -69,7 +69,7 @@ def test_a_record_that_exists_never_moves_school(highfield, riverside, api_for):
     shared = make_person("shared", school=highfield, role=Role.NETWORK_MANAGER)
     Membership.objects.create(user=shared, school=riverside, role=Role.NETWORK_MANAGER)
     ci = cmdb.ci_create(school=highfield, actor=shared, kind="server", name="SRV-01")
-    risk = continuity.risk_save(actor=shared, school=highfield, title="Flood", category="environmental",
+    risk = continuity.risk_save(actor=shared, school=highfield, title="Flood", category="flood",
                                 likelihood=2, impact=5, review_date=date(2027, 3, 1))  # fmt: skip
     api = api_for(shared)
     for url in (f"/api/cmdb/items/{ci.pk}/", f"/api/continuity/risks/{risk.pk}/"):
