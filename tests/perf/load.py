@@ -8,8 +8,8 @@ It starts gunicorn as docker-compose does (fits.wsgi, gthread, --workers/--threa
 DATABASE_URL / REDIS_URL (a seeded demo or a seed_scale authority: see tests/perf/locustfile.py for who signs
 in), drives it with locust headless, samples the resident memory of gunicorn's processes every 5 s, and writes
 the figures to var/bench/load-<timestamp>.json (FITS_BENCH_DIR) and as a table. Exit 1 when --soak's criteria
-(error rate < 0.1 %, memory growth < 10 %, last-tenth p95 within 1.5x the first tenth's) or the given targets
-fail.
+(error rate < 0.1 %, memory growth < 10 %, the last tenth's p95 within 1.5x the second tenth's, the first being
+the ramp-up) or the given targets fail.
 """
 
 from __future__ import annotations
@@ -156,7 +156,8 @@ def main() -> int:
     requests, failures = int(total["Request Count"]), int(total["Failure Count"])
     rps, p95 = float(total["Requests/s"]), float(total["95%"])
     tenth = max(1, len(history) // 10)
-    steady = [row for row in history if float(row["Requests/s"] or 0) > 0]
+    # The first tenth is the ramp-up (people signing in): the drift is judged from the second tenth on.
+    steady = [row for row in history if float(row["Requests/s"] or 0) > 0][tenth:]
     first = sorted(float(r["95%"]) for r in steady[:tenth] if r["95%"] not in ("N/A", ""))
     last = sorted(float(r["95%"]) for r in steady[-tenth:] if r["95%"] not in ("N/A", ""))
     warm = [s for s in watch.samples if s[0] >= 30] or watch.samples
@@ -177,34 +178,40 @@ def main() -> int:
         "p50_ms": float(total["50%"]),
         "p95_ms": p95,
         "p99_ms": float(total["99%"]),
-        "p95_first_tenth_ms": first[len(first) // 2] if first else None,
+        "p95_second_tenth_ms": first[len(first) // 2] if first else None,
         "p95_last_tenth_ms": last[len(last) // 2] if last else None,
         "memory_all_processes_mb": round(memory_end, 1),
         "memory_growth_after_warm_up_percent": round(growth, 1),
         "largest_worker_mb": round(worker_peak, 1),
         "load": Path("/proc/loadavg").read_text().split()[:3],
         "per_request": {
-            row["Name"]: {"count": int(row["Request Count"]), "p95_ms": row["95%"], "failures": int(row["Failure Count"])}
+            row["Name"]: {
+                "count": int(row["Request Count"]), "p95_ms": row["95%"], "failures": int(row["Failure Count"])
+            }
             for row in stats["rows"] if row["Name"] != "Aggregated"
         },
     }  # fmt: skip
-    checks = {
-        f">= {options.target_rps:g} requests/s": rps >= options.target_rps,
-        f"p95 <= {options.target_p95_ms:g} ms": p95 <= options.target_p95_ms,
-        "0 errors" if not options.soak else "error rate < 0.1 %": failures == 0 if not options.soak else error_rate < 0.1,
-    }  # fmt: skip
-    if options.soak:
-        checks["memory growth < 10 %"] = growth < 10
-        checks["latency steady (last p95 <= 1.5x first)"] = bool(
-            first and last and last[len(last) // 2] <= 1.5 * first[len(first) // 2]
-        )
-        checks["web worker <= 250 MB"] = worker_peak <= 250
+    if options.soak:  # a soak judges staying power: errors, memory, drift (the throughput is `make load`'s)
+        checks = {
+            "error rate < 0.1 %": error_rate < 0.1,
+            "memory growth < 10 %": growth < 10,
+            "latency steady (last tenth's p95 <= 1.5x the second tenth's)": bool(
+                first and last and last[len(last) // 2] <= 1.5 * first[len(first) // 2]
+            ),
+            "web worker <= 250 MB": worker_peak <= 250,
+        }
+    else:
+        checks = {
+            f">= {options.target_rps:g} requests/s": rps >= options.target_rps,
+            f"p95 <= {options.target_p95_ms:g} ms": p95 <= options.target_p95_ms,
+            "0 errors": failures == 0,
+        }
     figures["checks"] = checks
     Path(f"{prefix}.json").write_text(json.dumps(figures, indent=1))
     print(f"\n{'soak' if options.soak else 'mixed load'}: {options.users} users for {options.minutes:g} min, "
           f"gunicorn {options.workers}x{options.threads}")  # fmt: skip
     for name in ("requests", "failures", "error_rate_percent", "requests_per_second", "p50_ms", "p95_ms", "p99_ms",
-                 "p95_first_tenth_ms", "p95_last_tenth_ms", "memory_all_processes_mb",
+                 "p95_second_tenth_ms", "p95_last_tenth_ms", "memory_all_processes_mb",
                  "memory_growth_after_warm_up_percent", "largest_worker_mb"):  # fmt: skip
         print(f"  {name:<38} {figures[name]}")
     for name, ok in checks.items():
