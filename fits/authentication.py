@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -109,16 +110,17 @@ def serialised(request: Any, username: str | None) -> Iterator[None]:
     The cache's add() is atomic (Redis SET NX; the local-memory cache takes a lock), so exactly one waiting attempt
     gets the lock when it is released. An attempt that cannot get it within LOCK_SECONDS is refused.
     """
-    key = _client_key(request, username)
+    key, token = _client_key(request, username), secrets.token_hex(8)
     deadline = time.monotonic() + LOCK_SECONDS
-    while not cache.add(key, 1, timeout=LOCK_SECONDS):
+    while not cache.add(key, token, timeout=LOCK_SECONDS):
         if time.monotonic() > deadline:
             raise PermissionDenied("Too many sign-in attempts at once for this account. Try again in a minute.")
         time.sleep(0.01)
     try:
         yield
     finally:
-        cache.delete(key)
+        if cache.get(key) == token:  # an attempt that outlived its lock must not release the next one's
+            cache.delete(key)
 
 
 def is_locked_out(request: Any, username: str) -> bool:
