@@ -183,6 +183,25 @@ def impact(ci: ConfigurationItem) -> Impact:
     return _walk_graph(ci, step)
 
 
+def relied_on(school_id: int, roots: list[int]) -> dict[int, set[int]]:
+    """For each root CI, itself and every CI it relies on through relationships (targets of targets...), for many
+    roots at once: one query for the school's relationships, then walked in memory (reports over every service).
+    `depends_on` is the one-CI walk with the cabling and how each was reached."""
+    edges: dict[int, set[int]] = {}
+    for source, target in Relationship.objects.filter(school_id=school_id).values_list("source_id", "target_id"):
+        edges.setdefault(source, set()).add(target)
+    found = {}
+    for root in roots:
+        reached, todo = {root}, [root]
+        while todo:
+            for target in edges.get(todo.pop(), ()):
+                if target not in reached:
+                    reached.add(target)
+                    todo.append(target)
+        found[root] = reached
+    return found
+
+
 def depends_on(ci: ConfigurationItem) -> Impact:
     """Everything `ci` relies on (upstream): its targets, and the network path towards the core."""
     labels = dict(Relationship.Kind.choices)

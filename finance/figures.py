@@ -23,7 +23,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
-from cmdb.models import COMPUTER_KINDS, LOGICAL_KINDS, ConfigurationItem, Kind, LifecycleStatus, Relationship
+from cmdb.models import COMPUTER_KINDS, LOGICAL_KINDS, ConfigurationItem, Kind, LifecycleStatus
+from cmdb.topology import relied_on
 from finance import money
 from finance.models import (
     PAYMENTS_A_YEAR,
@@ -537,18 +538,9 @@ def tco_by_service(school: School, entries, *, today: date) -> list[Owned]:
     from servicelevels.models import ITService
 
     cis, costs = ci_costs_to_date(school, entries, today=today)
-    edges: dict[int, set[int]] = defaultdict(set)
-    for source, target in Relationship.objects.filter(school=school).values_list("source_id", "target_id"):
-        edges[source].add(target)
-    found = []
-    for service in ITService.objects.filter(school=school, is_active=True, ci__isnull=False):
-        reached, todo = {service.ci_id}, [service.ci_id]
-        while todo:
-            for target in edges.get(todo.pop(), ()):
-                if target not in reached:
-                    reached.add(target)
-                    todo.append(target)
-        found.append(_owned(service.name, sorted(reached), cis, costs, service.pk))
+    services = list(ITService.objects.filter(school=school, is_active=True, ci__isnull=False))
+    reach = relied_on(school.pk, [service.ci_id for service in services])
+    found = [_owned(service.name, sorted(reach[service.ci_id]), cis, costs, service.pk) for service in services]
     return sorted(found, key=lambda o: (-o.cost.total, o.name))
 
 
