@@ -15,7 +15,8 @@ def navigation(request):
 
     switchable = School.objects.filter(is_active=True).only("pk", "name", "slug")
     if not user.is_superuser:
-        switchable = switchable.filter(pk__in=list(memberships))
+        # Someone of one school has nothing to switch to: no query for the switcher on their every page.
+        switchable = switchable.filter(pk__in=list(memberships)) if len(memberships) > 1 else []
     return {
         "menu": menu(user, school, request.path),
         "current_school": school,

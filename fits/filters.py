@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Model
+from django.db.models.constants import LOOKUP_SEP
 from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -14,8 +16,29 @@ from drf_spectacular.utils import extend_schema_field
 from fits.scoping import people_visible_to, schools_visible_to
 
 
+def _repeats_rows(model: type[Model], path: str) -> bool:
+    """Whether filtering along `path` can list a row more than once (it crosses a many-to-many or reverse
+    relation), so that the query needs DISTINCT."""
+    for name in path.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return True  # a lookup or something unusual: keep django-filter's DISTINCT
+        if field.many_to_many or field.one_to_many:
+            return True
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return False
+
+
 class FitsFilterSet(django_filters.FilterSet):
-    """Base FilterSet: an empty parameter (`?status=`) means "no filter", not an invalid choice."""
+    """Base FilterSet: an empty parameter (`?status=`) means "no filter", not an invalid choice.
+
+    A multiple-choice filter on the record's own column or along foreign keys cannot repeat a row, so it does
+    not make the query DISTINCT (django-filter's default): DISTINCT would sort or hash every matching row of a
+    big list before its first page, and keep the page's ids from being a subquery.
+    """
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None:
@@ -28,6 +51,9 @@ class FitsFilterSet(django_filters.FilterSet):
                     del cleaned[key]
             data = cleaned
         super().__init__(data, *args, **kwargs)
+        for field in self.filters.values():
+            if getattr(field, "distinct", False) and not _repeats_rows(self._meta.model, field.field_name):
+                field.distinct = False
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -129,14 +129,10 @@ class School(models.Model):
 class UserQuerySet(models.QuerySet):
     def with_role_at(self, school_id: int, roles: set[str] | frozenset[str]) -> UserQuerySet:
         """People holding one of `roles` at the school, directly or through its authority."""
-        return (
-            self.filter(is_active=True)
-            .filter(
-                models.Q(membership__school_id=school_id, membership__role__in=roles)
-                | models.Q(authorityrole__authority__schools=school_id, authorityrole__role__in=roles)
-            )
-            .distinct()
-        )
+        # One subquery of the two role tables, not joins: joining both made every person a row (slow at scale).
+        members = Membership.objects.filter(school_id=school_id, role__in=roles).order_by().values("user_id")
+        unit = AuthorityRole.objects.filter(authority__schools=school_id, role__in=roles).order_by().values("user_id")
+        return self.filter(is_active=True, pk__in=members.union(unit)).distinct()
 
     def technicians_at(self, school_id: int) -> UserQuerySet:
         """Who can work incidents at a school: its technicians and network manager, the authority's unit."""
@@ -196,18 +192,36 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     @cached_property
+    def _school_links(self) -> tuple[dict[int, frozenset[str]], frozenset[int]]:
+        """Every tie to a school, read in one query: roles held there (memberships and the authority's roles at
+        each of its schools), and where this person is a named safeguarding lead. Every page needs them."""
+        named_lead = "__safeguarding_lead"
+        ties = (
+            Membership.objects.filter(user=self, school__is_active=True)
+            .values_list("school_id", "role")
+            .order_by()
+            .union(
+                AuthorityRole.objects.filter(user=self, authority__schools__is_active=True).values_list(
+                    "authority__schools", "role"
+                ).order_by(),
+                School.safeguarding_leads.through.objects.filter(user=self).annotate(tie=models.Value(named_lead))
+                .values_list("school_id", "tie").order_by(),
+                all=True,
+            )
+        )  # fmt: skip
+        roles: dict[int, set[str]] = {}
+        leads: set[int] = set()
+        for school_id, role in ties:
+            if role == named_lead:
+                leads.add(school_id)
+            else:
+                roles.setdefault(school_id, set()).add(role)
+        return {school_id: frozenset(r) for school_id, r in roles.items()}, frozenset(leads)
+
+    @property
     def school_roles(self) -> dict[int, frozenset[str]]:
         """Roles held at each visible school: memberships plus the roles of the school's authority."""
-        roles: dict[int, set[str]] = {}
-        for school_id, role in Membership.objects.filter(user=self, school__is_active=True).values_list(
-            "school_id", "role"
-        ):
-            roles.setdefault(school_id, set()).add(role)
-        for school_id, role in AuthorityRole.objects.filter(user=self, authority__schools__is_active=True).values_list(
-            "authority__schools", "role"
-        ):
-            roles.setdefault(school_id, set()).add(role)
-        return {school_id: frozenset(r) for school_id, r in roles.items()}
+        return self._school_links[0]
 
     @property
     def visible_school_ids(self) -> list[int]:
@@ -229,9 +243,8 @@ class User(AbstractUser):
     @cached_property
     def safeguarding_school_ids(self) -> frozenset[int]:
         """Schools where this person may see safeguarding-flagged incidents: as a named lead or as a leader."""
-        named = set(self.safeguarding_lead_for.values_list("pk", flat=True))
         leading = {school_id for school_id, roles in self.school_roles.items() if Role.SCHOOL_LEADER in roles}
-        return frozenset(named | leading)
+        return self._school_links[1] | leading
 
     @cached_property
     def authority_roles(self) -> list[AuthorityRole]:

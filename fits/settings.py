@@ -311,6 +311,9 @@ FITS_EMAIL_FROM_SCHOOL = env.bool("FITS_EMAIL_FROM_SCHOOL", default=True)
 # =============================================================================
 
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are kept in the database and read from Redis: one query less on every page. Only with a shared
+# cache: with the in-process one, a sign-out in one web process would stay unseen by the others.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)

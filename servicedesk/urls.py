@@ -18,6 +18,7 @@ urlpatterns = [
     # The technician's workbench (servicedesk/workbench_views.py)
     path("workbench/", workbench.WorkbenchView.as_view(), name="workbench"),
     path("workbench/poll/", workbench.WorkbenchPollView.as_view(), name="workbench_poll"),
+    path("workbench/filter-lists/", workbench.WorkbenchFilterListsView.as_view(), name="workbench_filter_lists"),
     path("workbench/bulk/", workbench.WorkbenchBulkView.as_view(), name="workbench_bulk"),
     path("workbench/filters/", workbench.SavedFilterCreateView.as_view(), name="saved_filter_create"),
     path(

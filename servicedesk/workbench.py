@@ -19,7 +19,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.http import QueryDict
 
 from fits import access
-from fits.models import AuthorityRoleKind, Role, User
+from fits.models import AuthorityRole, AuthorityRoleKind, Membership, Role, User
 from incidents import services as incident_services
 from incidents.models import OPEN_STATUSES, Incident, Status, SupportGroup
 from servicedesk.models import SavedFilter
@@ -29,6 +29,8 @@ PAGE_SIZE = 50
 BULK_LIMIT = 200
 # The list says "1,000+" beyond this: counting a whole 50,000-ticket history on every page costs more than it tells.
 COUNT_CAP = 1000
+# The filters offer the people and rooms of this many schools at most (a consultant's 500 would be thousands).
+PER_SCHOOL_LISTS = 10
 SAVED_FILTER_LIMIT = 50
 # Parameters of the page that are not part of a filter set (never saved with one).
 NOT_FILTERS = {"page", "csrfmiddlewaretoken", "saved", "since", "shown", "selected", "auto", "next", "name"}
@@ -76,19 +78,19 @@ def queue_condition(key: str, user: Any) -> Q:
     """Which tickets are in the queue `key` for `user`."""
     is_open = Q(status__in=OPEN_STATUSES)
     conditions = {
-        "mine": is_open & Q(assignee=user.pk),
-        "groups": is_open & Q(group__in=my_groups(user)),
-        "unassigned": Q(status__in=WORKABLE, assignee__isnull=True),
-        "approval": Q(status=Status.PENDING_APPROVAL),
-        "on_hold": Q(status=Status.ON_HOLD),
-        "major": is_open & Q(is_major=True),
-        "resolved": Q(status=Status.RESOLVED),
-        "open": is_open,
-        "all": Q(),
+        "mine": lambda: is_open & Q(assignee=user.pk),
+        "groups": lambda: is_open & Q(group__in=my_groups(user)),
+        "unassigned": lambda: Q(status__in=WORKABLE, assignee__isnull=True),
+        "approval": lambda: Q(status=Status.PENDING_APPROVAL),
+        "on_hold": lambda: Q(status=Status.ON_HOLD),
+        "major": lambda: is_open & Q(is_major=True),
+        "resolved": lambda: Q(status=Status.RESOLVED),
+        "open": lambda: is_open,
+        "all": Q,
     }
     if key not in conditions:
         raise ValueError(f"There is no queue called {key!r}.")
-    return conditions[key]
+    return conditions[key]()
 
 
 def tickets_for(user: Any, school_id: int | None) -> QuerySet:
@@ -122,13 +124,13 @@ def technicians_for(user: Any, school_id: int | None) -> QuerySet:
     """Who tickets can be assigned to: the technicians of the chosen school, or of every school `user` sees."""
     school_ids = [school_id] if school_id is not None else user.visible_school_ids
     technical = (Role.TECHNICIAN, Role.NETWORK_MANAGER)
+    members = Membership.objects.filter(school__in=school_ids, role__in=technical).values("user_id")
+    support = AuthorityRole.objects.filter(
+        authority__schools__in=school_ids, role=AuthorityRoleKind.SUPPORT
+    ).values("user_id")
     return (
         User.objects.filter(is_active=True)
-        .filter(
-            Q(membership__school__in=school_ids, membership__role__in=technical)
-            | Q(authorityrole__authority__schools__in=school_ids, authorityrole__role=AuthorityRoleKind.SUPPORT)
-        )
-        .distinct()
+        .filter(Q(pk__in=members) | Q(pk__in=support))
         .order_by("first_name", "last_name", "username")
     )
 

@@ -12,6 +12,7 @@ import django_filters
 from django.db.models import F, Q
 
 from cmdb.models import ConfigurationItem, Location
+from fits.models import User
 from incidents.filters import IncidentFilterSet
 from incidents.models import Category, Incident, SupportGroup, TicketKind
 from servicedesk.workbench import QUEUE_CHOICES, queue_condition
@@ -82,7 +83,9 @@ class WorkbenchFilterSet(IncidentFilterSet):
     def search(self, queryset, name, value):
         """Every word must appear in the reference, the summary, the room or the reporter's name.
 
-        A bare number finds its reference too: "12" finds INC-000012 and REQ-000012.
+        A bare number finds its reference too: "12" finds INC-000012 and REQ-000012. Each word's test is one the
+        trigram indexes answer (incidents migration 0009), so a search over every school's tickets reads only
+        the matches, not the table: the callers whose name matches are looked up first, then found by id.
         """
         words = value.split()
         if not words:
@@ -91,14 +94,10 @@ class WorkbenchFilterSet(IncidentFilterSet):
             number = f"-{int(words[0]):06d}"
             return queryset.filter(Q(reference__endswith=number) | Q(title__icontains=words[0]))
         for word in words:
-            queryset = queryset.filter(
-                Q(reference__iexact=word)
-                | Q(title__icontains=word)
-                | Q(room__icontains=word)
-                | Q(reporter__first_name__icontains=word)
-                | Q(reporter__last_name__icontains=word)
-                | Q(reporter__username__iexact=word)
-            )
+            condition = Q(title__icontains=word) | Q(room__icontains=word) | Q(reporter__in=_callers_named(word))
+            if REFERENCE.fullmatch(word):
+                condition |= Q(reference=word.upper())
+            queryset = queryset.filter(condition)
         return queryset
 
     def filter_queue(self, queryset, name, value):
@@ -112,6 +111,20 @@ class WorkbenchFilterSet(IncidentFilterSet):
 
     def sort_by(self, queryset, name, value):
         return queryset.order_by(*SORTS.get(value, SORTS[DEFAULT_SORT])[1])
+
+
+REFERENCE = re.compile(r"[A-Za-z]{2,5}-\d{1,9}")
+CALLERS_LISTED = 200  # more callers than this match a word: they are matched by a subquery instead of by id
+
+
+def _callers_named(word: str):
+    """The people whose first or last name contains `word`, or whose username is `word`: their ids, or (when
+    the word is as common as "an") the query itself."""
+    named = User.objects.filter(
+        Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__iexact=word)
+    ).values("pk")
+    ids = [row["pk"] for row in named[: CALLERS_LISTED + 1]]
+    return named if len(ids) > CALLERS_LISTED else ids
 
 
 def _params(name: str, field: django_filters.Filter) -> set[str]:

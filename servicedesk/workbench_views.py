@@ -29,6 +29,8 @@ from servicedesk.workbench_forms import BulkActionForm, SavedFilterForm, SavedFi
 from servicelevels.sla import with_due_state
 
 MAX_PAGE = 1000  # 50,000 tickets: past that, narrow the filters
+# The filters whose choices are read from the database (servicedesk/workbench/_filter_lists.html).
+LIST_FILTERS = ("category", "group", "assignee", "location", "school")
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -79,20 +81,19 @@ class WorkbenchMixin(ScopedViewMixin):
     def page_rows(self, tickets, number: int) -> tuple[list[Incident], bool]:
         """One page of rows with everything the list shows, and whether there is a next page (no COUNT).
 
-        In two steps: the page's ids first, from the ticket table alone (its indexes find and order them
-        without joining the reporter, room and CI of 50,000 tickets), then those fifty rows with all they show.
+        One query, in two steps inside it: the page's ids from the ticket table alone (its indexes find and
+        order them without joining the reporter, room and CI of 50,000 tickets), then those fifty rows with
+        all they show.
         """
         start = (number - 1) * workbench.PAGE_SIZE
-        ids = list(tickets.values_list("pk", flat=True)[start : start + workbench.PAGE_SIZE + 1])
-        has_next = len(ids) > workbench.PAGE_SIZE
-        ids = ids[: workbench.PAGE_SIZE]
-        if not ids:
-            return [], has_next
-        found = with_due_state(tickets.model.objects.visible_to(self.request.user).filter(pk__in=ids))
-        by_id = {
-            row.pk: row for row in found.select_related("school", "reporter", "assignee", "group", "location", "ci")
-        }
-        return [by_id[pk] for pk in ids if pk in by_id], has_next
+        page = tickets.values("pk")[start : start + workbench.PAGE_SIZE + 1]
+        rows = with_due_state(tickets.model.objects.visible_to(self.request.user).filter(pk__in=page))
+        rows = list(
+            rows.select_related("school", "reporter", "assignee", "group", "location", "ci").order_by(
+                *tickets.query.order_by
+            )
+        )
+        return rows[: workbench.PAGE_SIZE], len(rows) > workbench.PAGE_SIZE
 
     def list_context(self, filterset: WorkbenchFilterSet, *, count: bool = True) -> dict[str, Any]:
         number = self.page_number()
@@ -125,6 +126,14 @@ class WorkbenchMixin(ScopedViewMixin):
             context["total_capped"] = total > limit
         return context
 
+    def choice_lists(self) -> dict[str, Any]:
+        """What the filters' choice lists need. The people and rooms are offered for one school, or a few: across
+        an authority's 500 schools they are thousands of names nobody picks from a list."""
+        school_count = 1 if self.request.school else len(self.request.user.visible_school_ids)
+        per_school = school_count <= workbench.PER_SCHOOL_LISTS
+        technicians = list(workbench.technicians_for(self.request.user, self.school_id)) if per_school else []
+        return {"per_school_lists": per_school, "school_count": school_count, "technicians": technicians}
+
     def query(self) -> str:
         """The filters as a query string, without the page or the poll's own parameters."""
         data = self.filter_data()
@@ -144,7 +153,13 @@ class WorkbenchView(WorkbenchMixin, View):
             return _no_store(render(request, "servicedesk/workbench/_list.html", context))
         saved = list(SavedFilter.objects.visible_to(request.user))
         shown_query = workbench.clean_query(request.GET.urlencode())
-        bulk_form = BulkActionForm(user=request.user, school=request.school)
+        # Bulk actions are for those who route tickets: nobody else's page reads the technicians for them.
+        bulk_form = BulkActionForm(user=request.user, school=request.school) if context["can_act"] else None
+        technicians = list(bulk_form.fields["assignee"].queryset) if bulk_form else None
+        more_filters = any(
+            request.GET.get(key)
+            for key in ("kind", "status", "category", "group", "location", "ci", "ci_name", "assignee", "school")
+        ) or any(key.startswith(("logged_", "updated_")) and request.GET.get(key) for key in request.GET)
         context.update(
             filter=filterset,
             filter_errors=self.filter_errors(filterset),
@@ -154,7 +169,7 @@ class WorkbenchView(WorkbenchMixin, View):
             current_query=workbench.clean_query(self.query()),
             sort_choices=SORT_CHOICES,
             bulk_form=bulk_form,
-            technicians=list(bulk_form.fields["assignee"].queryset),
+            technicians=technicians,
             can_merge="merge" in workbench.BULK_ACTIONS,
             hold_reasons=HoldReason.choices,
             impacts=Impact.choices,
@@ -162,11 +177,8 @@ class WorkbenchView(WorkbenchMixin, View):
             resolution_codes=ResolutionCode.choices,
             bulk_limit=workbench.BULK_LIMIT,
             poll_seconds=20,
-            more_filters=any(
-                request.GET.get(key)
-                for key in ("kind", "status", "category", "group", "location", "ci", "ci_name", "assignee", "school")
-            )
-            or any(key.startswith(("logged_", "updated_")) and request.GET.get(key) for key in request.GET),
+            more_filters=more_filters,
+            list_filters=[(key, value) for key in LIST_FILTERS for value in request.GET.getlist(key) if value],
         )
         return _no_store(render(request, "servicedesk/workbench/page.html", context))
 
@@ -194,6 +206,19 @@ class WorkbenchView(WorkbenchMixin, View):
             }
             for queue in workbench.QUEUES
         ]
+
+
+class WorkbenchFilterListsView(WorkbenchMixin, View):
+    """The filters with choice lists from the database (categories, groups, people, rooms, schools), fetched
+    when "More filters" is opened: the queue's page does not build lists that are mostly left folded."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        context = {
+            "filter": self.get_filterset(),
+            "show_school": self.request.school is None and len(request.user.visible_school_ids) > 1,
+            **self.choice_lists(),
+        }
+        return _no_store(render(request, "servicedesk/workbench/_filter_lists.html", context))
 
 
 class WorkbenchPollView(WorkbenchMixin, View):

@@ -1768,6 +1768,7 @@ LIST_ROUTES: dict[str, ListRoute] = {
     # which tickets each queue shows. Saved filters are their owner's: the list shows none of anyone else's.
     "workbench": ListRoute(),
     "workbench_poll": ListRoute(),
+    "workbench_filter_lists": ListRoute(),
     "api:workbench-counts-list": ListRoute(),
     "api:saved-filter-list": ListRoute(),
     # Inbound mail is support staff's (an ICT user is refused the page, and the API lists nothing for them).

@@ -1068,6 +1068,8 @@ LISTS: dict[str, Target] = {
     # tests/servicedesk/test_workbench.py).
     "workbench": Target("incidents", ("desk", "tech", "netmgr", "consultant", "admin"), budget=20),
     "workbench_poll": Target("incidents", ("desk", "tech", "consultant", "admin"), budget=10),
+    # The filters' choice lists, fetched when "More filters" opens (categories, groups, people, rooms, schools).
+    "workbench_filter_lists": Target("incidents", ("desk", "tech", "consultant", "admin"), budget=12),
     "api:workbench-counts-list": Target("incidents", ("tech", "consultant", "admin"), budget=9),
     "api:saved-filter-list": Target("saved_filters", ("tech",), budget=8, small=1),
     "mail:inbound_list": Target("inbound", ("desk", "tech", "admin"), budget=13, small=4),
@@ -1494,7 +1496,7 @@ NOT_LISTS: dict[str, str] = {
     "two_factor_verify": "one form: the code of a pending sign-in",
     "switch_school": "POST only",
     "incidents:create": "one form",
-    "incidents:detail": "one record (its timeline grows: measured through api:incident-activity)",
+    "incidents:detail": "one record (its timeline grows: tests/incidents/test_detail_page.py, 20 and 200 entries)",
     "incidents:assign": "POST only",
     "incidents:comment": "POST only",
     "incidents:transition": "POST only",

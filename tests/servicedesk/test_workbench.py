@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -241,6 +242,34 @@ def test_search_finds_references_words_rooms_and_callers(desk_world, highfield, 
     assert found("riverside") == []
 
 
+def test_the_choice_lists_come_when_more_filters_opens(desk_world, tech, client_for):
+    """The page builds no list of categories, groups, people or rooms: "More filters" fetches them, and
+    filter values in use meanwhile ride along as hidden fields so that applying the form loses none."""
+    laptops = Category.objects.get(name="Laptops")
+    content = page(client_for, tech, "?queue=open").content.decode()
+    assert 'id="wb-category"' not in content
+    assert 'hx-get="/workbench/filter-lists/?queue=open' in content and "show.bs.collapse from:#wb-more once" in content
+    content = page(client_for, tech, f"?queue=open&category={laptops.pk}").content.decode()
+    assert 'hx-trigger="load"' in content  # the panel is open: its lists come at once
+    assert f'<input type="hidden" name="category" value="{laptops.pk}">' in content
+    lists = client_for(tech).get(f"/workbench/filter-lists/?queue=open&category={laptops.pk}").content.decode()
+    assert f'<option value="{laptops.pk}" selected>Laptops</option>' in lists
+    assert '<option value="tech"' in lists and ">S12</option>" in lists  # a technician and a room of highfield
+    assert "Riverside" not in lists  # one school: no school list, nothing of another school
+
+
+def test_people_and_rooms_are_offered_for_a_few_schools_only(desk_world, consultant, client_for, monkeypatch):
+    """Across an authority's schools the people and rooms are thousands: the filters ask for one school first,
+    keeping a person or room already chosen."""
+    lists = client_for(consultant).get("/workbench/filter-lists/?queue=open").content.decode()
+    assert 'id="wb-assignee"' in lists and 'id="wb-school"' in lists  # two schools: short lists
+    monkeypatch.setattr(workbench, "PER_SCHOOL_LISTS", 1)
+    lists = client_for(consultant).get("/workbench/filter-lists/?queue=open&assignee=tech").content.decode()
+    assert 'id="wb-assignee"' not in lists and 'id="wb-room"' not in lists
+    assert "Choose one school" in lists and '<input type="hidden" name="assignee" value="tech">' in lists
+    assert 'id="wb-category"' in lists and 'id="wb-school"' in lists
+
+
 def test_date_ranges(desk_world, tech, client_for):
     old = desk_world["new"]
     Incident.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
@@ -342,8 +371,11 @@ def test_the_page_costs_the_same_for_one_ticket_as_for_sixty(
             client.get(url)
         small[url] = len(queries)
     many(60)
-    for url in [*urls, "/workbench/?queue=open&page=2"]:
-        with django_assert_max_num_queries(18):
+    # Issue 11: eight queries at most for the technician's queue (and the poll), the session read from Redis;
+    # one more where sessions are read from the database (no shared cache).
+    budget = 8 if settings.SESSION_ENGINE.endswith("cached_db") else 9
+    for url in [*urls, "/workbench/?queue=open&page=2", "/workbench/?queue=all&kind=incident&sort=due&page=2"]:
+        with django_assert_max_num_queries(budget):
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200
         assert len(queries) == small.get(url, small[urls[0]]), url
