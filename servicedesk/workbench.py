@@ -125,9 +125,9 @@ def technicians_for(user: Any, school_id: int | None) -> QuerySet:
     school_ids = [school_id] if school_id is not None else user.visible_school_ids
     technical = (Role.TECHNICIAN, Role.NETWORK_MANAGER)
     members = Membership.objects.filter(school__in=school_ids, role__in=technical).values("user_id")
-    support = AuthorityRole.objects.filter(
-        authority__schools__in=school_ids, role=AuthorityRoleKind.SUPPORT
-    ).values("user_id")
+    support = AuthorityRole.objects.filter(authority__schools__in=school_ids, role=AuthorityRoleKind.SUPPORT).values(
+        "user_id"
+    )
     return (
         User.objects.filter(is_active=True)
         .filter(Q(pk__in=members) | Q(pk__in=support))
