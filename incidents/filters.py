@@ -77,7 +77,7 @@ class IncidentFilterSet(FitsFilterSet):
         return queryset.in_groups_of(self.request.user)
 
     def filter_category(self, queryset, name, value):
-        if not value:
+        if not self.data.getlist(name):  # (not `value`: that would run the category query to test it)
             return queryset
         return queryset.filter(Q(category__in=value) | Q(category__parent__in=value))
 

@@ -324,7 +324,9 @@ class IncidentQuerySet(SchoolScopedQuerySet):
         visible = super().visible_to(user)
         if not user.is_authenticated or user.is_superuser:
             return visible
-        staff = models.Q(school_id__in=user.staff_school_ids)
+        staff_ids = user.staff_school_ids
+        # Support staff at every school they see (technicians, consultants): the school test above suffices.
+        staff = models.Q() if len(staff_ids) == len(user.visible_school_ids) else models.Q(school_id__in=staff_ids)
         # Safeguarding-flagged tickets: the named leads, school leaders and whoever works it.
         may_see_sensitive = (
             models.Q(safeguarding=False)
@@ -692,6 +694,18 @@ class Incident(SchoolOwned):
             models.Index(fields=["school", "status", "resolution_due_at"], name="incident_school_due_idx"),
             models.Index(fields=["clock_check_at"], name="incident_clock_check_idx"),
             models.Index(fields=["school", "resolved_at"], name="incident_school_resolved_idx"),
+            # The open tickets of many schools in the workbench's two orders (due first, by priority): read in
+            # order from these, not sorted from every open ticket of an authority (issue 11).
+            models.Index(
+                fields=["resolution_due_at", "priority", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="incident_open_due_idx",
+            ),
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="incident_open_priority_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, QuerySet
@@ -31,6 +32,8 @@ BULK_LIMIT = 200
 COUNT_CAP = 1000
 # The filters offer the people and rooms of this many schools at most (a consultant's 500 would be thousands).
 PER_SCHOOL_LISTS = 10
+# How long the queue counts of more schools than that are kept (the poll asks every 20 s).
+WIDE_COUNTS_SECONDS = 30
 SAVED_FILTER_LIMIT = 50
 # Parameters of the page that are not part of a filter set (never saved with one).
 NOT_FILTERS = {"page", "csrfmiddlewaretoken", "saved", "since", "shown", "selected", "auto", "next", "name"}
@@ -99,7 +102,23 @@ def tickets_for(user: Any, school_id: int | None) -> QuerySet:
 
 
 def queue_counts(user: Any, school_id: int | None) -> dict[str, int]:
-    """The live count of every counted queue, in one aggregate query over the open and resolved tickets."""
+    """The live count of every counted queue, in one aggregate query over the open and resolved tickets.
+
+    Across more schools than PER_SCHOOL_LISTS (an authority's consultant, an administrator) the counts run over
+    tens of thousands of open tickets on every page and every poll: they are kept for WIDE_COUNTS_SECONDS in the
+    cache, per person and school choice. Within a school they are always counted afresh.
+    """
+    if school_id is None and len(user.visible_school_ids) > PER_SCHOOL_LISTS:
+        key = f"fits:workbench-counts:{user.pk}:{school_id}"
+        counts = cache.get(key)
+        if counts is None:
+            counts = _count_queues(user, school_id)
+            cache.set(key, counts, WIDE_COUNTS_SECONDS)
+        return counts
+    return _count_queues(user, school_id)
+
+
+def _count_queues(user: Any, school_id: int | None) -> dict[str, int]:
     counted = [queue for queue in QUEUES if queue.counted]
     tickets = tickets_for(user, school_id).filter(status__in=COUNTED_STATUSES).order_by()
     return tickets.aggregate(**{queue.key: Count("pk", filter=queue_condition(queue.key, user)) for queue in counted})

@@ -123,6 +123,21 @@ def test_the_counts_are_one_query(desk_world, tech):
     assert len(queries) == 1
 
 
+def test_the_counts_of_many_schools_are_kept_a_little_while(desk_world, consultant, tech, monkeypatch, log_incident):
+    """Across an authority the counts run over every open ticket: kept 30 s per person, never within a school."""
+    from django.core.cache import cache
+
+    cache.clear()
+    monkeypatch.setattr(workbench, "PER_SCHOOL_LISTS", 1)
+    highfield = desk_world["mine"].school_id
+    before, at_highfield = workbench.queue_counts(consultant, None), workbench.queue_counts(consultant, highfield)
+    log_incident(desk_world["mine"].school, by=tech, title="One more")
+    assert workbench.queue_counts(consultant, None) == before  # from the cache
+    assert workbench.queue_counts(consultant, highfield)["open"] == at_highfield["open"] + 1  # one school: afresh
+    cache.clear()
+    assert workbench.queue_counts(consultant, None)["open"] == before["open"] + 1
+
+
 @pytest.mark.parametrize(
     ("queue", "expected"),
     [
