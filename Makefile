@@ -58,7 +58,7 @@ demo: install ## Load the demo data now (idempotent; resets the demo logins' pas
 	$(MANAGE) seed_demo
 
 test: install ## Run the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
-	$(BIN)/pytest -n 2 --dist loadscope -m "not perf" $(ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not perf" $(ARGS)
 
 test-e2e: install ## Run only the browser tests (Debian chromium)
 	$(BIN)/pytest -m e2e $(ARGS)

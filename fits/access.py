@@ -8,6 +8,7 @@ UI never offers what a service would refuse.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import rules
@@ -413,12 +414,14 @@ def require(predicate: rules.Predicate, user: Any, obj: Any = None, message: str
         raise PermissionDenied(message or "You do not have permission to do that.")
 
 
+@functools.cache
 def here_or_anywhere(predicate: rules.Predicate) -> rules.Predicate:
     """`predicate` at the given school, or at any of the user's schools when none is chosen.
 
     For menus and home pages, where "all my schools" is a valid context. Role predicates give the same answer at
     every school where the user holds the same roles, so one school per distinct set of roles is asked: a
-    consultant over 500 schools costs one test, not 500.
+    consultant over 500 schools costs one test, not 500. Made once per predicate (the menu asks for forty on
+    every page, and making a predicate inspects its function).
     """
 
     @rules.predicate(name=f"here_or_anywhere({predicate.name})")

@@ -97,7 +97,7 @@ class WorkbenchMixin(ScopedViewMixin):
             total = found[0][1] if found else None
         else:
             page = tickets.values("pk")[start:stop]
-        rows = with_due_state(tickets.model.objects.filter(pk__in=page))  # `page` holds only visible tickets
+        rows = with_due_state(tickets.model.objects.visible_to(self.request.user).filter(pk__in=page))
         rows = list(
             rows.select_related("school", "reporter", "assignee", "group", "location", "ci").order_by(
                 *tickets.query.order_by

@@ -14,16 +14,22 @@ from fits.models import Authority, AuthorityRole, AuthorityRoleKind, Membership,
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# `make test` runs two workers with --dist loadscope: a module's tests stay on one worker (its module fixtures, such
-# as a seeded demo or a real agent's inventory, built once), a class's too. The longest files, which measure or
-# cross every route, go first, so that neither worker is left alone with one of them at the end.
-LONGEST_FIRST = ("tests/test_query_counts.py", "tests/test_isolation.py")
+# `make test` runs two workers with --dist loadgroup: a module's tests stay together on one worker (its module
+# fixtures, such as a seeded demo or a real agent's inventory, built once), except in SPREAD, whose tests build
+# their world each and are long (the cross-school walk takes a minute or two a viewer): they are handed out one by
+# one, to whichever worker is free. The longest files go first, so that neither worker is left alone with one of
+# them at the end.
+LONGEST_FIRST = ("tests/test_isolation.py", "tests/test_query_counts.py")
+SPREAD = ("tests/test_isolation.py",)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     if hasattr(config, "workerinput"):  # an xdist worker: the order it collects is the order work is handed out
         items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)  # stable otherwise
+        for item in items:
+            if item.nodeid.split("::")[0] not in SPREAD:  # its module, or its class (as --dist loadscope groups)
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("[")[0].rsplit("::", 1)[0]))
     return (yield)
 
 

@@ -1849,7 +1849,7 @@ def groups(api: bool) -> list[tuple[str, int]]:
 
 # Every list whose rows grow the same way is measured in one test: the rows are grown once, to a few and then to
 # fifty, and every (list, viewer) is measured over both (growing fifty incidents through the services costs far
-# more than the GETs). Pages and endpoints are two classes so that `make test` (--dist loadscope) measures them
+# more than the GETs). Pages and endpoints are two classes so that `make test` (--dist loadgroup, one group per class) measures them
 # on both workers. A failure names each list and viewer that misbehaved.
 class TestPages:
     @pytest.mark.parametrize(("grow", "small"), groups(api=False))
