@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from fits.navigation import menu
+from fits.navigation import menu, menu_html
 
 
 def navigation(request):
@@ -18,7 +18,7 @@ def navigation(request):
         # Someone of one school has nothing to switch to: no query for the switcher on their every page.
         switchable = switchable.filter(pk__in=list(memberships)) if len(memberships) > 1 else []
     return {
-        "menu": menu(user, school, request.path),
+        "menu_html": menu_html(menu(user, school, request.path)),
         "current_school": school,
         "switchable_schools": switchable,
         "fits_environment": settings.FITS_ENVIRONMENT,

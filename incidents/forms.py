@@ -12,6 +12,7 @@ from fits.forms import ScopedForm
 from fits.models import User
 from fits.scoping import people_visible_to, schools_visible_to
 from incidents.models import Channel, HoldReason, Impact, Incident, ResolutionCode, SupportGroup, Urgency
+from incidents.selectors import FormChoices, offer
 
 
 class IncidentLogForm(ScopedForm):
@@ -98,7 +99,8 @@ class AssignForm(ScopedForm):
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Unassigned", label="Technician")
     note = forms.CharField(required=False, label="Note for the technician")
 
-    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, incident: Incident, choices: FormChoices | None = None, **kwargs: Any) -> None:
+        """`choices`: the page's choice lists already read (selectors.form_choices), to draw the options from."""
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = User.objects.technicians_at(incident.school_id).order_by(
             "first_name", "last_name"
@@ -112,7 +114,13 @@ class AssignForm(ScopedForm):
         self.fields["group"].queryset = groups
         self.fields["group"].initial = incident.group_id
         self.keeps_external_group = incident.group is not None and incident.group.is_external
-        if self.keeps_external_group or not groups.exists():
+        if choices is not None:
+            offer(self.fields["assignee"], choices.technicians)
+            offer(self.fields["group"], choices.school_groups())
+            has_groups = bool(choices.school_groups())
+        else:
+            has_groups = groups.exists()
+        if self.keeps_external_group or not has_groups:
             del self.fields["group"]  # escalated (take it back first), or the school has no teams
 
 

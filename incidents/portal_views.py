@@ -314,7 +314,9 @@ def detail_context(incident: Incident, user: Any) -> dict[str, Any]:
     """Room and lesson, the CI's impact, attachments, the caller's confirm/reopen forms, the safeguarding actions."""
     staff = access.can_see_internal_notes.test(user, incident)
     context: dict[str, Any] = {
-        "attachments": list(attachments_of(incident, include_internal=staff)),
+        "attachments": list(attachments_of(incident, include_internal=staff))
+        if getattr(incident, "has_attachments", True)  # selectors.for_detail: none, nothing to read
+        else [],
         "can_attach": access.can_attach_to_incident.test(user, incident),
         "attach_form": AttachForm(),
         "can_flag": not incident.safeguarding and access.can_flag_safeguarding.test(user, incident),

@@ -121,11 +121,11 @@ def incident_log(
     lesson = lesson_now(location) if kind == TicketKind.INCIDENT else None
     if lesson is not None:
         urgency = Urgency.HIGH
-    if service is None:
-        from servicelevels.sla import service_for
+    from servicelevels import sla
 
-        service = service_for(school=school, ci=ci)
-    incident = Incident.objects.create(
+    if service is None:
+        service = sla.service_for(school=school, ci=ci)
+    incident = Incident(
         school=school,
         kind=kind,
         service=service,
@@ -133,7 +133,6 @@ def incident_log(
         location=location,
         category=category,
         group=category.default_group if category else None,
-        reference=next_reference(school_id=school.pk, prefix=REFERENCE_PREFIXES[kind]),
         title=title.strip(),
         description=description.strip(),
         room=room.strip(),
@@ -148,12 +147,20 @@ def incident_log(
         lesson=str(lesson) if lesson else "",
         status=Status.PENDING_APPROVAL if awaiting_approval else Status.NEW,
     )
+    # Everything read before the reference is taken: its row lock is held until commit, so the ticket's
+    # agreement, target and calendar are read first (the clock is then worked out without a query).
+    clock_rows = sla.Context(schools={school.pk: school})
+    agreement = clock_rows.agreement(incident)
+    clock_rows.target(agreement, incident)
+    clock_rows.calendar(incident, agreement)
+    incident.reference = next_reference(school_id=school.pk, prefix=REFERENCE_PREFIXES[kind])
+    incident.save(force_insert=True)
     via = "" if channel == Channel.PORTAL else f" by {Channel(channel).label.lower()}"
     text = f"Logged{via}."
     if lesson is not None:
         text += f" Lesson affected: {lesson} (urgency raised to high)."
     activity.record(incident, actor=logged_by, kind=Activity.Kind.CREATED, text=text)
-    _clock(incident, new=True)
+    sla.clock_refresh(incident, new=True, ctx=clock_rows)
     _notify(incident, "logged", actor=logged_by)
     if safeguarding:
         _alert_safeguarding_leads(incident, actor=logged_by)

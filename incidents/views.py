@@ -10,7 +10,7 @@ from django_tables2 import SingleTableMixin
 from fits import access
 from fits.activity import timeline
 from fits.views import RecordActionView, ScopedViewMixin
-from incidents import portal_views, services, work_views
+from incidents import portal_views, selectors, services, work_views
 from incidents.filters import IncidentFilterSet
 from incidents.forms import AssignForm, CommentForm, TransitionForm
 from incidents.models import Incident
@@ -51,11 +51,7 @@ class IncidentDetailView(ScopedViewMixin, DetailView):
     template_name = "incidents/incident_detail.html"
 
     def get_queryset(self):
-        incidents = super().get_queryset()
-        return incidents.select_related(
-            "school__authority", "reporter", "assignee", "logged_by", "ci", "location__parent__parent",
-            "group", "parent", "duplicate_of", "category__parent", "service", "agreement",
-        )  # fmt: skip
+        return selectors.for_detail(super().get_queryset(), self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -70,12 +66,14 @@ class IncidentDetailView(ScopedViewMixin, DetailView):
             comment_form=CommentForm(),
             staff=staff,
         )
+        # Every choice list the page's forms offer, in one read (support groups serve two forms).
+        choices = work_views.form_choices_for(user, incident, assign=context["can_route"])
         if context["can_route"]:
-            context["assign_form"] = AssignForm(user=user, incident=incident)
+            context["assign_form"] = AssignForm(user=user, incident=incident, choices=choices)
         # The caller's side: room and lesson, the CI's impact, attachments, confirm and rate, safeguarding.
         context.update(portal_views.detail_context(incident, user))
         # The support side: groups and escalation, hold reasons and outcomes, time, duplicates, major incidents.
-        context.update(work_views.work_context(user, incident))
+        context.update(work_views.work_context(user, incident, choices=choices))
         return context
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fits.forms import ScopedForm
 from incidents.models import OPEN_STATUSES, Category, Incident, SupportGroup
+from incidents.selectors import FormChoices, offer
 from servicelevels.models import ITService
 
 
@@ -35,7 +36,7 @@ class EscalateForm(ScopedForm):
         help_text="Sent to a supplier with the ticket's details; kept as an internal note.",
     )
 
-    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, incident: Incident, choices: FormChoices | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = (
             self.fields["group"]
@@ -44,6 +45,11 @@ class EscalateForm(ScopedForm):
             .exclude(pk=incident.group_id or 0)
             .order_by("kind", "name")
         )
+        self.offers_groups = None  # unknown until read: the page asks the queryset
+        if choices is not None:
+            external = choices.external_groups(besides=incident.group_id)
+            offer(self.fields["group"], external)
+            self.offers_groups = bool(external)
 
 
 class ServiceForm(ScopedForm):
@@ -58,7 +64,7 @@ class ServiceForm(ScopedForm):
         help_text="The service the caller lost: its agreement sets the ticket's due times.",
     )
 
-    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, incident: Incident, choices: FormChoices | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = (
             self.fields["service"]
@@ -66,6 +72,8 @@ class ServiceForm(ScopedForm):
             .filter(models.Q(is_active=True) | models.Q(pk=incident.service_id or 0))
             .order_by("name")
         )
+        if choices is not None:
+            offer(self.fields["service"], choices.services)
 
 
 class CategoryForm(ScopedForm):
@@ -81,7 +89,7 @@ class CategoryForm(ScopedForm):
         "manager, school leaders, whoever works it and the caller see it.",
     )
 
-    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, incident: Incident, choices: FormChoices | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         categories = self.fields["category"].queryset.of_school(incident.school_id)
         categories = categories.filter(models.Q(is_active=True) | models.Q(pk=incident.category_id or 0))
@@ -90,6 +98,8 @@ class CategoryForm(ScopedForm):
         self.fields["category"].label_from_instance = lambda category: (
             f"{category} (security)" if category.is_security else str(category)
         )
+        if choices is not None:
+            offer(self.fields["category"], choices.categories)
 
 
 class TakeBackForm(forms.Form):

@@ -16,8 +16,9 @@ from django.urls import reverse
 from fits import access
 from fits.models import TimeEntry
 from fits.views import RecordActionView
-from incidents import services
+from incidents import selectors, services
 from incidents.models import HoldReason, Incident, Status, SupportGroup, TicketKind
+from incidents.selectors import FormChoices
 from incidents.work_forms import (
     CategoryForm,
     EscalateForm,
@@ -37,8 +38,23 @@ from incidents.work_forms import (
 # =============================================================================
 
 
-def work_context(user: Any, incident: Incident) -> dict[str, Any]:
-    """The parts of the ticket page about groups, escalation, time, duplicates and major incidents."""
+def form_choices_for(user: Any, incident: Incident, *, assign: bool) -> FormChoices:
+    """The choice lists the ticket page's forms will offer `user` (work_context's conditions), in one read.
+    `assign`: the page shows the routing form (AssignForm)."""
+    staff = access.can_see_internal_notes.test(user, incident)
+    workable = incident.is_open and incident.status != Status.PENDING_APPROVAL
+    escalate = staff and workable and access.can_escalate_incident.test(user, incident)
+    route = staff and incident.is_open and access.can_route_incident.test(user, incident)
+    return selectors.form_choices(
+        user, incident, groups=assign or escalate, categories=route, services=route, technicians=assign
+    )
+
+
+def work_context(user: Any, incident: Incident, *, choices: FormChoices | None = None) -> dict[str, Any]:
+    """The parts of the ticket page about groups, escalation, time, duplicates and major incidents.
+
+    Reads less on a ticket from selectors.for_detail (its flags say which parts are empty) and with
+    `choices`, the page's choice lists read already (form_choices_for)."""
     staff = access.can_see_internal_notes.test(user, incident)
     is_open = incident.is_open
     workable = is_open and incident.status != Status.PENDING_APPROVAL
@@ -60,14 +76,22 @@ def work_context(user: Any, incident: Incident) -> dict[str, Any]:
     entries = TimeEntry.objects.visible_to(user).filter(
         content_type=ContentType.objects.get_for_model(Incident), object_id=incident.pk
     )
-    context["time_entries"] = list(entries.select_related("person")[:50])
-    context["time_total"] = entries.aggregate(total=Sum("minutes"))["total"] or 0
-    context["duplicates"] = list(Incident.objects.visible_to(user).filter(duplicate_of=incident).only("reference"))
+    if getattr(incident, "has_time", True):  # selectors.for_detail: no time logged, nothing to read
+        context["time_entries"] = list(entries.select_related("person")[:50])
+        context["time_total"] = entries.aggregate(total=Sum("minutes"))["total"] or 0
+    else:
+        context["time_entries"], context["time_total"] = [], 0
+    if getattr(incident, "has_duplicates", True):
+        duplicates = Incident.objects.visible_to(user).filter(duplicate_of=incident).only("reference")
+        context["duplicates"] = list(duplicates)
+    else:
+        context["duplicates"] = []
     may_escalate = access.can_escalate_incident.test(user, incident)
     may_link = access.can_update_major_incident.test(user, incident)
     if workable and may_escalate:
-        form = EscalateForm(user=user, incident=incident, auto_id="escalate_%s")
-        if form.fields["group"].queryset.exists():
+        form = EscalateForm(user=user, incident=incident, auto_id="escalate_%s", choices=choices)
+        offers = form.offers_groups if form.offers_groups is not None else form.fields["group"].queryset.exists()
+        if offers:
             context["escalate_form"] = form
     if context["escalated"] and may_escalate:
         context["may_take_back"] = is_open
@@ -76,13 +100,13 @@ def work_context(user: Any, incident: Incident) -> dict[str, Any]:
         )
     if access.can_log_incident_time.test(user, incident):
         context["time_form"] = TimeForm(auto_id="time_%s")
-    context.update(service_level_context(user, incident))
+    context.update(service_level_context(user, incident, choices=choices))
     if incident.status != Status.CLOSED and not incident.is_major and access.can_merge_incident.test(user, incident):
         context["merge_form"] = MergeForm(user=user, incident=incident, auto_id="merge_%s")
     plain_call = is_open and not incident.is_major and incident.kind == TicketKind.INCIDENT
     if plain_call and incident.parent_id is None:
         context["may_declare_major"] = access.can_declare_major_incident.test(user, incident)
-        if may_link:
+        if may_link and getattr(incident, "has_open_majors", True):
             form = LinkToMajorForm(user=user, incident=incident, auto_id="major_%s")
             if form.fields["major"].queryset.exists():
                 context["link_major_form"] = form
@@ -95,7 +119,7 @@ def work_context(user: Any, incident: Incident) -> dict[str, Any]:
     return context
 
 
-def service_level_context(user: Any, incident: Incident) -> dict[str, Any]:
+def service_level_context(user: Any, incident: Incident, *, choices: FormChoices | None = None) -> dict[str, Any]:
     """The ticket page's "Service level" card: the agreement, each clock's due time and state (support staff)."""
     from django.urls import NoReverseMatch, reverse
 
@@ -109,10 +133,18 @@ def service_level_context(user: Any, incident: Incident) -> dict[str, Any]:
             pass
     if incident.is_open and access.can_route_incident.test(user, incident):
         context["service_form"] = ServiceForm(
-            user=user, incident=incident, initial={"service": incident.service_id}, auto_id="service_%s"
+            user=user,
+            incident=incident,
+            initial={"service": incident.service_id},
+            auto_id="service_%s",
+            choices=choices,
         )
         context["category_form"] = CategoryForm(
-            user=user, incident=incident, initial={"category": incident.category_id}, auto_id="category_%s"
+            user=user,
+            incident=incident,
+            initial={"category": incident.category_id},
+            auto_id="category_%s",
+            choices=choices,
         )
     return context
 

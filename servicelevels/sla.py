@@ -367,14 +367,17 @@ def _store(incident: Incident, state: ClockState) -> None:
         setattr(incident, name, value)
 
 
-def clock_refresh(incident: Incident, *, now: datetime | None = None, new: bool = False) -> Incident:
+def clock_refresh(
+    incident: Incident, *, now: datetime | None = None, new: bool = False, ctx: Context | None = None
+) -> Incident:
     """Compute and store the ticket's clock (agreement, due times, met flags, next check); returns the
     incident with those fields set. Reads the ticket afresh (its status history and clock events too)
     unless `new` (just logged: saves three queries). `now` is accepted for symmetry with the other
     clock functions: what is stored does not depend on it (a threshold already passed but not yet
-    recorded makes `clock_check_at` a past instant, so breach detection picks it up at once)."""
+    recorded makes `clock_check_at` a past instant, so breach detection picks it up at once).
+    `ctx`: the agreements, targets and calendar already read (incident_log reads them first)."""
     if new:  # just logged: its one status so far is its history, and no clock events exist yet
-        state = compute(incident, recorded=set(), history=[])
+        state = compute(incident, ctx=ctx, recorded=set(), history=[])
     else:
         state = compute(Incident.objects.select_related("school__authority").get(pk=incident.pk))
     _store(incident, state)
@@ -528,10 +531,16 @@ def _hours_words(agreement: Agreement | None) -> str:
 
 
 def clock_view(incident: Incident, now: datetime | None = None) -> list[ClockView]:
-    """The response and resolution clocks as the detail page shows them (a few queries: one ticket)."""
+    """The response and resolution clocks as the detail page shows them (a few queries: one ticket).
+
+    Against the agreement stored on the ticket (the one its due times were worked out with: select it
+    with the ticket), its status history read once."""
     now = now or timezone.now()
-    state = compute(incident, recorded=set())
-    used_history = _changes_of(incident, None)
+    rows = list(incident.history.order_by("history_date").values_list("history_date", "status", "hold_reason"))
+    stored = incident.agreement if incident.agreement_id else None
+    ctx = Context(agreements={incident.school_id: _Agreements(rows=[(stored, frozenset())] if stored else [])})
+    state = compute(incident, ctx=ctx, history=rows, recorded=set())
+    used_history = _changes_of(incident, rows)
     live = clock.pauses_from_history(used_history, until=now)
     views = []
     specs = (

@@ -72,6 +72,9 @@ def test_scale(scale, django_db_blocker, settings):
     from fits.celery import app
 
     app.conf.task_always_eager = False  # a notification is queued (to the broker), as in production
+    from fits.wsgi import _settle
+
+    _settle()  # set up as a web worker is (fits/wsgi.py): every view imported, long-lived objects frozen
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with django_db_blocker.unblock():
         report = Report("scale")
