@@ -9,9 +9,11 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Model
 from django.db.models.constants import LOOKUP_SEP
 from django_filters import utils as filter_utils
+from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.renderers import BrowsableAPIRenderer
 
 from fits.scoping import people_visible_to, schools_visible_to
 
@@ -40,7 +42,10 @@ class FitsFilterSet(django_filters.FilterSet):
     big list before its first page, and keep the page's ids from being a subquery.
     """
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, lean: bool = False, **kwargs):
+        """`lean`: the filters whose choices come from the database only when the query uses them, for answers
+        that show no filter form (JSON, a page's list that fetches its choice lists apart): building each one's
+        queryset costs more than the list's own query, most of all over an authority's 500 schools."""
         if data is not None:
             cleaned = data.copy()
             for key in list(cleaned.keys()):
@@ -51,9 +56,23 @@ class FitsFilterSet(django_filters.FilterSet):
                     del cleaned[key]
             data = cleaned
         super().__init__(data, *args, **kwargs)
+        if lean and data is not None:
+            used = set(self.data.keys())
+            self.filters = {
+                name: f
+                for name, f in self.filters.items()
+                if not isinstance(f, QuerySetRequestMixin) or filter_params(name, f) & used
+            }
         for field in self.filters.values():
             if getattr(field, "distinct", False) and not _repeats_rows(self._meta.model, field.field_name):
                 field.distinct = False
+
+
+def filter_params(name: str, field: django_filters.Filter) -> set[str]:
+    """The query parameters one filter reads (a range filter reads two)."""
+    if isinstance(field, django_filters.DateFromToRangeFilter | django_filters.DateTimeFromToRangeFilter):
+        return {f"{name}_after", f"{name}_before"}
+    return {name}
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -87,6 +106,16 @@ class FilterBackend(DjangoFilterBackend):
         if isinstance(value, datetime) and value.utcoffset() is not None and abs(value.utcoffset()) > self.MAX_OFFSET:
             return "This time's offset from UTC is out of range (at most ±14:00)."
         return None
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        filterset_class = self.get_filterset_class(view, queryset)
+        # Only the browsable API shows the filter form with its choices; JSON does not build them.
+        if issubclass(filterset_class, FitsFilterSet) and not isinstance(
+            getattr(request, "accepted_renderer", None), BrowsableAPIRenderer
+        ):
+            kwargs["lean"] = True
+        return kwargs
 
     def filter_queryset(self, request, queryset, view):
         filterset = self.get_filterset(request, queryset, view)

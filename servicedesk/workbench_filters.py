@@ -13,7 +13,6 @@ from typing import Any
 
 import django_filters
 from django.db.models import F, Q
-from django_filters.filters import QuerySetRequestMixin
 
 from cmdb.models import ConfigurationItem, Location
 from fits.models import User
@@ -77,19 +76,6 @@ class WorkbenchFilterSet(IncidentFilterSet):
         model = Incident
         fields = ["q", "queue", "kind", "state", "status", "priority"]
 
-    def __init__(self, data=None, *args, lean: bool = False, **kwargs):
-        """`lean`: the filters whose choices come from the database only when the query uses them, for the page
-        and its live-update poll, which show no choice lists (the filter-lists view does): building each one's
-        queryset over an authority's 500 schools costs more than the query they leave out."""
-        super().__init__(data, *args, **kwargs)
-        if lean and data is not None:
-            used = set(self.data.keys())
-            self.filters = {
-                name: f
-                for name, f in self.filters.items()
-                if not isinstance(f, QuerySetRequestMixin) or _params(name, f) & used
-            }
-
     def search(self, queryset, name, value):
         """Every word must appear in the reference, the summary, the room or the reporter's name.
 
@@ -145,10 +131,3 @@ def _callers_named(words: list[str]) -> dict[str, Any]:
         return word in first.casefold() or word in last.casefold() or word == username.casefold()
 
     return {word: [pk for pk, *names in found if matches(word, *names)] for word in words}
-
-
-def _params(name: str, field: django_filters.Filter) -> set[str]:
-    """The query parameters one filter reads (a range filter reads two)."""
-    if isinstance(field, django_filters.DateFromToRangeFilter):
-        return {f"{name}_after", f"{name}_before"}
-    return {name}

@@ -1009,7 +1009,7 @@ LISTS: dict[str, Target] = {
     # The export streams its rows after the view returns: tests/cmdb/test_transfer.py counts them consumed too.
     "cmdb:export": Target("cmdb_problems", ("desk", "tech", "consultant", "admin"), budget=8, small=4),
     "cmdb:audit": Target("cmdb_problems", ("desk", "tech", "consultant", "admin"), budget=17, small=4),
-    "cmdb:ci_list": Target("network", CMDB_READERS, budget=14, small=1),
+    "cmdb:ci_list": Target("network", CMDB_READERS, budget=10, small=1),
     "cmdb:location_list": Target("network", CMDB_READERS, budget=10, small=1),
     "cmdb:software_list": Target("network", CMDB_READERS, budget=11, small=1),
     "cmdb:licence_list": Target("network", CMDB_READERS, budget=11, small=1),
@@ -1849,8 +1849,8 @@ def groups(api: bool) -> list[tuple[str, int]]:
 
 # Every list whose rows grow the same way is measured in one test: the rows are grown once, to a few and then to
 # fifty, and every (list, viewer) is measured over both (growing fifty incidents through the services costs far
-# more than the GETs). Pages and endpoints are two classes so that `make test` (--dist loadgroup, one group per class) measures them
-# on both workers. A failure names each list and viewer that misbehaved.
+# more than the GETs). Pages and endpoints are two classes so that `make test` (--dist loadgroup, one group per
+# class) measures them on both workers. A failure names each list and viewer that misbehaved.
 class TestPages:
     @pytest.mark.parametrize(("grow", "small"), groups(api=False))
     def test_lists_cost_the_same_for_a_few_rows_as_for_fifty(self, grow, small, rows, cast, client_for):

@@ -103,6 +103,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (docker-compose: 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (docker-compose: 4)")
     parser.add_argument("--soak", action="store_true", help="judge the run as a soak (issue 12)")
+    parser.add_argument(
+        "--think",
+        default=None,
+        help="seconds between one person's requests, MIN,MAX (default 0,0.1: the 40 people keep the server busy, "
+        "as the throughput target means; 0.5,1.5 for --soak: people at work)",
+    )
     parser.add_argument("--target-rps", type=float, default=250.0)
     parser.add_argument("--target-p95-ms", type=float, default=150.0)
     options = parser.parse_args()
@@ -120,6 +126,7 @@ def main() -> int:
         "SECURE_COOKIES": "false",
         "BEHIND_TLS_PROXY": "false",
         "AXES_FAILURE_LIMIT": "1000",
+        "FITS_LOAD_THINK": options.think or ("0.5,1.5" if options.soak else "0,0.1"),
     }
     web = subprocess.Popen(
         [str(BIN / "gunicorn"), "fits.wsgi:application", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
@@ -207,8 +214,10 @@ def main() -> int:
             "0 errors": failures == 0,
         }
     figures["checks"] = checks
+    figures["think_seconds"] = env["FITS_LOAD_THINK"]
     Path(f"{prefix}.json").write_text(json.dumps(figures, indent=1))
-    print(f"\n{'soak' if options.soak else 'mixed load'}: {options.users} users for {options.minutes:g} min, "
+    print(f"\n{'soak' if options.soak else 'mixed load'}: {options.users} users for {options.minutes:g} min "
+          f"(think {env['FITS_LOAD_THINK']} s), "
           f"gunicorn {options.workers}x{options.threads}")  # fmt: skip
     for name in ("requests", "failures", "error_rate_percent", "requests_per_second", "p50_ms", "p95_ms", "p99_ms",
                  "p95_second_tenth_ms", "p95_last_tenth_ms", "memory_all_processes_mb",

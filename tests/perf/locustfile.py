@@ -24,7 +24,9 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 class Person(HttpUser):
     """One member of staff at work: the queue, a ticket, the CMDB, a dashboard; now and then a new incident."""
 
-    wait_time = between(0.5, 1.5)
+    # Seconds between one person's requests: load.py sets them (a capacity test waits almost nothing; a soak,
+    # people at work, waits 0.5 to 1.5 s).
+    wait_time = between(*(float(x) for x in os.environ.get("FITS_LOAD_THINK", "0.5,1.5").split(",")))
 
     def on_start(self) -> None:
         self.username = next(_next_user)
