@@ -9,7 +9,6 @@ checks it again from scratch, imports it, and deletes it.
 
 from __future__ import annotations
 
-import csv
 import secrets
 import tempfile
 from datetime import date, timedelta
@@ -236,26 +235,6 @@ def filter_items(request: HttpRequest, items: QuerySet[ConfigurationItem]) -> Qu
     return filterset.qs
 
 
-class _Echo:
-    """csv.writer writes a row into this and gets the line back, for streaming."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(items: QuerySet[ConfigurationItem], chunk: int = 200):
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(transfer.export_headers())  # the BOM: Excel then reads UTF-8 (£)
-    lines = []
-    for row in transfer.export_rows(items.iterator(chunk_size=2000)):
-        lines.append(writer.writerow([transfer.csv_cell(value) for value in row]))
-        if len(lines) >= chunk:
-            yield "".join(lines)
-            lines = []
-    if lines:
-        yield "".join(lines)
-
-
 def _xlsx_file(items: QuerySet[ConfigurationItem]):
     """An Excel workbook built row by row (write-only) into a temporary file: memory stays flat."""
     from openpyxl import Workbook
@@ -264,7 +243,7 @@ def _xlsx_file(items: QuerySet[ConfigurationItem]):
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Configuration items")
     sheet.append(transfer.export_headers())
-    for row in transfer.export_rows(items.iterator(chunk_size=2000)):
+    for row in transfer.export_values(items):
         cells = []
         for value in row:
             if isinstance(value, date):
@@ -298,7 +277,7 @@ class ExportView(ScopedViewMixin, View):
         stem = f"cmdb-{request.school.slug if request.school else 'all-schools'}-{timezone.localdate():%Y-%m-%d}"
         if request.GET.get("format") == "xlsx":
             return FileResponse(_xlsx_file(items), as_attachment=True, filename=f"{stem}.xlsx", content_type=XLSX_TYPE)
-        response = StreamingHttpResponse(_csv_lines(items), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(transfer.export_csv(items), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
         return response
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -257,6 +257,33 @@ class CMDBQuerySet(SchoolScopedQuerySet):
     staff_only = True
 
 
+def count_capped(
+    queryset: models.QuerySet, column: str, subsets: dict[str, list[Any] | None], cap: int
+) -> dict[str, int]:
+    """How many rows of `queryset` have `column` in each subset's values (None: every row), counting no
+    further than cap + 1 (more than the cap). One query, its SQL built once.
+
+    The tabs of a list over an authority's 250,000 CIs: each count stops early instead of reading every row,
+    and reads only `column` (with the filters' index holding it, the count reads the index alone).
+    """
+    connection = connections[queryset.db]
+    read = ("pk", column) if queryset.query.distinct else (column,)  # a DISTINCT count keeps rows apart
+    sql, inner = queryset.order_by().values(*read).query.sql_with_params()
+    name = connection.ops.quote_name(column)
+    parts, params = [], list(inner)
+    for n, values in enumerate(subsets.values()):
+        where = "" if values is None else f" WHERE s.{name} IN ({', '.join(['%s'] * len(values))})"
+        parts.append(f"(SELECT COUNT(*) FROM (SELECT 1 FROM matching AS s{where} LIMIT {int(cap) + 1}) AS c{n})")
+        params += values or []
+    # The rows once in the statement (an authority's 500 school ids are sent once, not once per count); on
+    # PostgreSQL NOT MATERIALIZED lets each count read the index for itself rather than all the rows first.
+    hint = "NOT MATERIALIZED " if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH matching AS {hint}({sql}) SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(subsets, row, strict=True))
+
+
 class ConfigurationItemQuerySet(CMDBQuerySet):
     """Configuration items, with what their lists need."""
 
@@ -339,6 +366,8 @@ class ConfigurationItem(SchoolOwned):
         indexes = [
             models.Index(fields=["school", "kind", "status"], name="ci_list_idx"),
             models.Index(fields=["school", "name"], name="ci_name_idx"),
+            # The list over every school of an authority, by name: its pages are found in this index alone.
+            models.Index(fields=["name", "id"], include=["school"], name="ci_name_all_idx"),
             models.Index(fields=["school", "serial"], name="ci_serial_idx"),
             models.Index(fields=["school", "uuid"], name="ci_uuid_idx"),
             models.Index(fields=["location"], name="ci_location_idx"),

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from collections import Counter
@@ -54,8 +55,10 @@ from typing import Any
 import tablib
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Func, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.db.models.sql.constants import MULTI
 from import_export import instance_loaders, resources, widgets
 from import_export.fields import Field
 from simple_history.utils import bulk_create_with_history
@@ -875,11 +878,11 @@ def export_headers() -> list[str]:
 def export_rows(items: Iterable[ConfigurationItem], *, school: School | None = None) -> Iterator[list[Any]]:
     """Each item as a row of native values (dates, Decimals, booleans), in export_headers() order.
 
-    `items` should come with for_list()'s select_related, so that no row costs a query.
+    The resource's own export, one model instance per row and a widget per cell: the reference that
+    export_values() and export_csv() are tested against. `items` should come with for_list()'s
+    select_related, so that no row costs a query.
     """
     resource = ConfigurationItemResource(school=school, actor=None)  # type: ignore[arg-type]
-    # Each column's exporter found once (what resource.export_field looks up per cell, with a linear search of the
-    # fields for the name): the export of an authority's 250,000 CIs runs at tens of thousands of rows a second.
     exporters = []
     for field_ in resource.get_export_fields():
         name = resource.get_field_name(field_)
@@ -888,6 +891,178 @@ def export_rows(items: Iterable[ConfigurationItem], *, school: School | None = N
         exporters.append(method or partial(field_.export, force_native_type=True))
     for ci in items:
         yield [export(ci) for export in exporters]
+
+
+# The columns an export reads, in export_headers() order: the school, location and owner by id (named
+# through ExportLabels), the kind's attributes from one JSON column; then "pk", read only when the
+# queryset is DISTINCT (the software filter), so that two identical items are not merged.
+_EXPORT_VALUES = (
+    "school_id", "name", "kind", "status", "location_id", "manufacturer", "model_name", "serial", "asset_tag",
+    "uuid", "management_address", "owner_id", "supplier", "purchase_date", "purchase_cost", "warranty_end", "notes",
+    "attributes",
+)  # fmt: skip
+_ATTRIBUTES = 17
+_ATTRIBUTE_INDEX = {name: index for index, name in enumerate(ATTRIBUTE_COLUMNS)}
+EXPORT_BATCH = 2000  # rows read (and written out) at a time
+
+
+class ExportLabels:
+    """The school name, location path and owner username of the exported items, by id.
+
+    Read up front, three queries whatever the number of rows (each of the ids the items use, at most the
+    authority's schools, rooms and people), and kept as the cell shows them: `cell` is applied once to each.
+    """
+
+    def __init__(self, items: QuerySet[ConfigurationItem], cell: Any = None) -> None:
+        cell = cell or (lambda text: text)
+        used = items.order_by()
+        schools = School.objects.filter(pk__in=used.values("school_id")).values_list("pk", "name")
+        self.schools = {pk: cell(name) for pk, name in schools}
+        self.locations: dict[int | None, Any] = {None: cell("")}
+        locations = Location.objects.filter(pk__in=used.values("location_id")).values_list(
+            "pk", "name", "parent__name", "parent__parent__name", "parent__parent__parent_id"
+        )
+        for pk, name, parent, grandparent, deeper in locations:
+            if deeper is not None:  # deeper than site / building / room: let the model walk it
+                path = Location.objects.select_related("parent__parent").get(pk=pk).path
+            else:
+                path = " / ".join(part for part in (grandparent, parent, name) if part is not None)
+            self.locations[pk] = cell(path)
+        owners = User.objects.filter(pk__in=used.values("owner_id")).values_list("pk", "username")
+        self.owners: dict[int | None, Any] = {None: cell("")} | {pk: cell(username) for pk, username in owners}
+
+
+def _attributes_of(value: Any) -> dict[str, Any]:
+    """The attributes column as the database gives it: JSON text ("{}" for most items), or already read."""
+    if not value or value == "{}":
+        return {}
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _batches(items: QuerySet[ConfigurationItem], *, as_text: bool = False) -> Iterator[list[Any]]:
+    """The export's column values (_EXPORT_VALUES), in lists of EXPORT_BATCH rows, straight from the cursor.
+
+    Django's compiler runs the queryset's own SQL (scoping, filters, order) with a server-side cursor;
+    the rows skip the per-row conversions of values_list() (the attributes JSON is read by _attributes_of,
+    and only when it is not empty). A backend that converts other columns (SQLite's dates) still gets them.
+    With `as_text` on PostgreSQL, the database writes the dates (2024-08-31) and costs (1234.50) as the CSV
+    shows them, and empty attributes as NULL: fewer Python objects per row.
+    """
+    columns = list(_EXPORT_VALUES) + (["pk"] if items.query.distinct else [])
+    if as_text and items.db and connections[items.db].vendor == "postgresql":
+        items = items.annotate(
+            export_purchase_date=Func("purchase_date", template="to_char(%(expressions)s, 'YYYY-MM-DD')"),
+            export_purchase_cost=Cast("purchase_cost", TextField()),
+            export_warranty_end=Func("warranty_end", template="to_char(%(expressions)s, 'YYYY-MM-DD')"),
+            export_attributes=Func("attributes", template="NULLIF(%(expressions)s, '{}'::jsonb)"),
+        )
+        for at, name in ((13, "purchase_date"), (14, "purchase_cost"), (15, "warranty_end"), (17, "attributes")):
+            columns[at] = f"export_{name}"
+    compiler = items.values_list(*columns).query.get_compiler(using=items.db)
+    chunks = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=EXPORT_BATCH)
+    converters = compiler.get_converters([select[0] for select in compiler.select[: compiler.col_count]])
+    converters.pop(_ATTRIBUTES, None)
+    for rows in chunks:
+        yield list(compiler.apply_converters(rows, converters)) if converters else rows
+
+
+def export_values(items: QuerySet[ConfigurationItem]) -> Iterator[list[Any]]:
+    """export_rows() read column by column: the same native values, without a model instance or a widget per cell.
+
+    `items` is the (scoped, filtered, ordered) queryset the export shows.
+    """
+    labels = ExportLabels(items)
+    schools, locations, owners = labels.schools, labels.locations, labels.owners
+    blank = [None] * len(ATTRIBUTE_COLUMNS)
+    index = _ATTRIBUTE_INDEX
+    for batch in _batches(items):
+        for row in batch:
+            attributes = blank.copy()
+            for name, value in _attributes_of(row[_ATTRIBUTES]).items():
+                at = index.get(name)
+                if at is not None:
+                    attributes[at] = value
+            yield [
+                schools[row[0]], row[1], row[2], row[3], locations[row[4]], row[5], row[6], row[7], row[8], row[9],
+                row[10], owners[row[11]], row[12], row[13], row[14], row[15], row[16], *attributes,
+            ]  # fmt: skip
+
+
+def _day(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if value.__class__ is str else value.isoformat()
+
+
+def export_csv(items: QuerySet[ConfigurationItem]) -> Iterator[str]:
+    """The export as CSV text, a batch of lines at a time: the heading (after Excel's BOM), then each item.
+
+    Byte for byte what csv.writer makes of csv_cell() of export_rows()'s values, written straight from the
+    column values, so that an authority's 250,000 CIs stream at tens of thousands of rows a second. An item
+    without attributes (most of them) is written as its 17 core cells with the 31 empty attribute cells as
+    the line's ending; one with attributes as all 48 cells.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(export_headers())
+    yield "\ufeff" + out.getvalue()  # the BOM: Excel then reads UTF-8 (£)
+    core_writer = csv.writer(out, lineterminator="," * len(ATTRIBUTE_COLUMNS) + writer.dialect.lineterminator)
+    labels = ExportLabels(items, csv_cell)
+    schools, locations, owners = labels.schools, labels.locations, labels.owners
+    blank = [""] * len(ATTRIBUTE_COLUMNS)
+    index = _ATTRIBUTE_INDEX
+    formula = _FORMULA_START
+    for batch in _batches(items, as_text=True):
+        out.seek(0)
+        out.truncate()
+        plain = []  # consecutive items without attributes, written together
+        for row in batch:
+            name = row[1]
+            kind = row[2]
+            status = row[3]
+            manufacturer = row[5]
+            model_name = row[6]
+            serial = row[7]
+            asset_tag = row[8]
+            uuid = row[9]
+            address = row[10]
+            supplier = row[12]
+            cost = row[14]
+            notes = row[16]
+            core = (
+                schools[row[0]],
+                "'" + name if name.startswith(formula) else name,
+                "'" + kind if kind.startswith(formula) else kind,
+                "'" + status if status.startswith(formula) else status,
+                locations[row[4]],
+                "'" + manufacturer if manufacturer.startswith(formula) else manufacturer,
+                "'" + model_name if model_name.startswith(formula) else model_name,
+                "'" + serial if serial.startswith(formula) else serial,
+                "'" + asset_tag if asset_tag.startswith(formula) else asset_tag,
+                "'" + uuid if uuid.startswith(formula) else uuid,
+                "'" + address if address.startswith(formula) else address,
+                owners[row[11]],
+                "'" + supplier if supplier.startswith(formula) else supplier,
+                _day(row[13]),
+                "" if cost is None else cost if cost.__class__ is str else f"{cost:.2f}",
+                _day(row[15]),
+                "'" + notes if notes.startswith(formula) else notes,
+            )
+            attributes = row[17]
+            if not attributes or attributes == "{}":
+                plain.append(core)
+                continue
+            cells = blank.copy()
+            for attribute, value in _attributes_of(attributes).items():
+                at = index.get(attribute)
+                if at is not None:
+                    cells[at] = csv_cell(value)
+            if plain:
+                core_writer.writerows(plain)
+                plain = []
+            writer.writerow((*core, *cells))
+        core_writer.writerows(plain)
+        yield out.getvalue()
 
 
 def safe_cell(value: Any) -> Any:

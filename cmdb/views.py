@@ -13,20 +13,30 @@ from typing import Any
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery, Sum
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.generic import DetailView, FormView, ListView, View
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
+from django_tables2.rows import BoundRows
 
 from cmdb import services
-from cmdb.filters import GROUP_SLUGS, ConfigurationItemFilterSet, LicenceFilterSet, locations_by_path
+from cmdb.filters import (
+    GROUP_SLUGS,
+    ConfigurationItemFilterSet,
+    LicenceFilterSet,
+    LocationFilterSet,
+    locations_by_path,
+)
 from cmdb.forms import (
     KIND_CHOICES,
     CableForm,
@@ -59,6 +69,7 @@ from cmdb.models import (
     Relationship,
     SoftwareInstallation,
     SoftwareProduct,
+    count_capped,
 )
 from cmdb.tables import ConfigurationItemTable, LicenceTable, SoftwareTable
 from cmdb.topology import Impact, depends_on, impact, trace
@@ -93,6 +104,49 @@ def natural_key(text: str) -> list[Any]:
 # =============================================================================
 
 
+# A list's tabs count up to this many items each; beyond it they say "10,000+" (counting every CI of a
+# large authority on each page would cost more than the page itself).
+COUNT_CAP = 10_000
+# Above this many rooms over several schools, the location filter waits until a school is chosen.
+LOCATION_OPTIONS_MAX = 1_000
+
+
+# `?per_page=` asks for at most this many rows a page (a million would count and draw every CI at once).
+MAX_PER_PAGE = 500
+
+
+class ItemPaginator(Paginator):
+    """The CI list's pages: each page's rows found by their ids first (the sort and the skipped rows read
+    one narrow index), then read in full with their school, room and owner for those rows only."""
+
+    def __init__(self, object_list, per_page, *args, **kwargs):
+        super().__init__(object_list, min(int(per_page), MAX_PER_PAGE), *args, **kwargs)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        queryset = getattr(rows.data, "data", None)
+        if not isinstance(queryset, QuerySet) or queryset.query.distinct:
+            return super().page(number)
+        # The sort with the id last: equal names fall in one order on every page.
+        ordering = [*(queryset.query.order_by or queryset.model._meta.ordering)]
+        if not {"pk", "-pk", "id", "-id"} & set(ordering):
+            queryset = queryset.order_by(*ordering, "pk")
+        page = queryset.filter(pk__in=queryset.values("pk")[bottom:top])
+        return self._get_page(BoundRows(data=page, table=rows.table, pinned_data=rows.pinned_data), number, self)
+
+
+def _options(choices) -> str:
+    """<option>s of a filter's select from (value, label, selected), as the template loop wrote them, in one pass
+    (an authority's 500 schools)."""
+    rows = ((value, " selected" if on else "", label) for value, label, on in choices)
+    return format_html_join("", '<option value="{}"{}>{}</option>', rows)
+
+
 class ConfigurationItemListView(CMDBViewMixin, SingleTableMixin, FilterView):
     """Every configuration item of the chosen school(s), found by kind, state, place or any identifier."""
 
@@ -101,6 +155,7 @@ class ConfigurationItemListView(CMDBViewMixin, SingleTableMixin, FilterView):
     filterset_class = ConfigurationItemFilterSet
     template_name = "cmdb/ci_list.html"
     paginate_by = 25
+    paginator_class = ItemPaginator
 
     def get_queryset(self):
         return super().get_queryset().for_list()
@@ -115,32 +170,96 @@ class ConfigurationItemListView(CMDBViewMixin, SingleTableMixin, FilterView):
             table.exclude = ("school",)
         return table
 
+    def get_table_pagination(self, table):
+        """The table's count is the chosen tab's, counted with the tabs (no second count of the same rows)."""
+        paginate = super().get_table_pagination(table)
+        if self.tab_counts is not None and isinstance(table.data.data, QuerySet):
+            table.data._length = self.tab_counts["list"]
+        return paginate
+
+    @cached_property
+    def tab_counts(self) -> dict[str, Any] | None:
+        """Each tab's count (up to COUNT_CAP + 1), and the list's own (up to the page asked for): one query.
+
+        Each tab counts what the other filters leave, so a search says where its matches are; the list is
+        the chosen tab's rows, so its count is the chosen tab's.
+        """
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return None
+        # Every filter of the list's own (validated) filterset but the group's: what the tabs divide.
+        matching = super().get_queryset()
+        if self.filterset.is_bound:
+            for name, value in self.filterset.form.cleaned_data.items():
+                if name != "group":
+                    matching = self.filterset.filters[name].filter(matching, value)
+        try:
+            page = max(1, int(self.request.GET.get("page", 1)))
+            per_page = min(max(1, int(self.request.GET.get("per_page", self.paginate_by))), MAX_PER_PAGE)
+        except ValueError:
+            page, per_page = 1, self.paginate_by
+        cap = max(COUNT_CAP, page * per_page)  # a page far down the list counts as far as it
+        subsets = {"": None} | {slug: [str(kind) for kind in kinds] for slug, (_, kinds) in GROUP_SLUGS.items()}
+        counted = count_capped(matching, "kind", subsets, cap)  # ci_list_idx: school, kind, status
+        chosen = self.request.GET.get("group", "")
+        chosen = chosen if chosen in GROUP_SLUGS else ""
+        return {"tabs": counted, "list": counted[chosen], "list_cap": cap}
+
+    @property
+    def count_shown(self) -> str:
+        """The list's count when it was capped ("10,000+"); "" when it is exact."""
+        counts = self.tab_counts
+        if counts is None or counts["list"] <= counts["list_cap"]:
+            return ""
+        return f"{counts['list_cap']:,}+"
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # Each tab counts what the other filters leave, so a search says where its matches are.
-        others = self.request.GET.copy()
-        others.pop("group", None)
-        matching = self.filterset_class(others, queryset=super().get_queryset(), request=self.request).qs
-        counts = Counter(dict(matching.values_list("kind").annotate(n=Count("pk")).order_by()))
+        counted = self.tab_counts["tabs"] if self.tab_counts else {}
         params = self.request.GET.copy()
         params.pop("page", None)
         chosen = params.pop("group", [""])[-1]
-        tabs = [{"slug": "", "label": "All", "count": sum(counts.values()), "url": f"?{params.urlencode()}"}]
-        for slug, (label, kinds) in GROUP_SLUGS.items():
-            params["group"] = slug
+        tabs = []
+        for slug, label in [("", "All")] + [(slug, label) for slug, (label, _) in GROUP_SLUGS.items()]:
+            if slug:
+                params["group"] = slug
+            count = counted.get(slug, 0)
+            more = count > COUNT_CAP
             tabs.append(
-                {"slug": slug, "label": label, "count": sum(counts[k] for k in kinds), "url": f"?{params.urlencode()}"}
+                {
+                    "slug": slug,
+                    "label": label,
+                    "count": COUNT_CAP if more else count,
+                    "more": more,
+                    "url": f"?{params.urlencode()}",
+                }
             )
         school = getattr(self.request, "school", None)
         locations = self.filterset.form.fields["location_id"].queryset.of_school(school.pk if school else None)
         schools = [] if school is not None else list(schools_visible_to(self.request.user).values_list("slug", "name"))
         several = len(schools) > 1
+        if several:
+            slugs = [slug for slug in self.request.GET.getlist("school") if slug]
+            if slugs:  # the rooms of the schools the list is filtered to
+                narrow = QueryDict(mutable=True)
+                narrow.setlist("school", slugs)
+                locations = LocationFilterSet(narrow, queryset=locations, request=self.request).qs
+        # An authority's thousands of rooms: only the ones already chosen, until a school is.
+        too_many = several and locations.order_by()[LOCATION_OPTIONS_MAX : LOCATION_OPTIONS_MAX + 1].exists()
+        if too_many:
+            picked = [pk for pk in self.request.GET.getlist("location_id") if pk.isdigit()]
+            locations = locations.filter(pk__in=picked)
+        options = locations.select_related("school")
+        form = self.filterset.form
+        picked_locations = form["location_id"].value() or []
+        picked_schools = form["school"].value() or []
         context.update(
-            location_options=[
-                (loc.pk, f"{loc.path} ({loc.school.name})" if several else loc.path)
-                for loc in locations.select_related("school")
-            ],
-            school_options=schools if several else [],
+            location_options=_options(
+                (loc.pk, f"{loc.path} ({loc.school.name})" if several else loc.path, str(loc.pk) in picked_locations)
+                for loc in options
+            ),
+            locations_need_school=too_many,
+            count_shown=self.count_shown,
+            school_options=_options((slug, name, slug in picked_schools) for slug, name in schools) if several else "",
             can_manage=self.can_manage_here,
             group_tabs=tabs,
             chosen_group=chosen if chosen in GROUP_SLUGS else "",

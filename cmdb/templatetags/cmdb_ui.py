@@ -12,6 +12,8 @@ from cmdb.models import Kind
 
 register = template.Library()
 
+WARRANTY_SOON_DAYS = 90  # a warranty ending within this many days "Ends soon"
+
 LIFECYCLE_COLOURS = {
     "ordered": "azure",
     "in_stock": "blue",
@@ -58,7 +60,7 @@ def warranty_badge(end) -> str:
     today = timezone.localdate()
     if end < today:
         return format_html('<span class="badge bg-red-lt">{}</span>', "Expired")
-    if end <= today + timedelta(days=90):
+    if end <= today + timedelta(days=WARRANTY_SOON_DAYS):
         return format_html('<span class="badge bg-yellow-lt">{}</span>', "Ends soon")
     return ""
 

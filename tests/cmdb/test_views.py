@@ -113,6 +113,89 @@ def test_the_list_is_paginated_and_counts_groups(net, client_for, tech):
     assert tabs == {"": 9, "computers": 2, "peripherals": 1, "network": 3, "cabling": 2, "software": 1}
 
 
+def test_the_list_rows_are_what_the_sites_table_template_writes(net, elsewhere, client_for, consultant, netmgr):
+    """ConfigurationItemTable.tbody_rows writes each cell itself (cmdb/_ci_table.html): the same HTML as
+    django-tables2's BoundRow through django_tables2/fits_table.html, for every kind of cell."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+    from itertools import count
+
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    site = net.rooms["site"]
+    services.ci_create(school=net.school, actor=netmgr, kind=Kind.DESKTOP, name='<b>"PC" & co</b>', location=site,
+                       manufacturer="Dell & Sons", model_name="<Opti>", serial="S<1>", asset_tag="T&1",
+                       management_address="10.0.0.1 <lab>", warranty_end=today + timedelta(days=30),
+                       purchase_cost=Decimal("1.00"))  # fmt: skip
+    services.ci_create(school=net.school, actor=netmgr, kind=Kind.LAPTOP, name="Nowhere", serial="SN-9",
+                       warranty_end=today - timedelta(days=1))  # fmt: skip
+    services.ci_create(school=net.school, actor=netmgr, kind=Kind.PRINTER, name="Block printer",
+                       location=net.rooms["block"], warranty_end=date(2031, 1, 5))  # fmt: skip
+    for viewer, url in ((consultant, "/cmdb/?per_page=100"), (netmgr, "/cmdb/?per_page=5&page=2&sort=-warranty_end")):
+        response = client_for(viewer).get(url)
+        table, request = response.context["table"], response.wsgi_request
+        context = {"table": table, "noun": "item", "caption": "Configuration items"}
+        table._counter = count()
+        reference = render_to_string("django_tables2/fits_table.html", context, request)
+        table._counter = count()
+        assert render_to_string("cmdb/_ci_table.html", context, request) == reference
+        assert reference.count("<tr ") == len(table.page.object_list) > 2
+    assert "&lt;b&gt;&quot;PC&quot; &amp; co&lt;/b&gt;" in html(client_for(consultant).get("/cmdb/?per_page=100"))
+
+
+def test_the_tabs_and_the_pager_count_up_to_a_cap(net, client_for, tech, monkeypatch):
+    """A list of an authority's 250,000 CIs counts up to 10,000 and says "10,000+" (here a cap of 3)."""
+    from cmdb import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    client = client_for(tech)
+    response = client.get("/cmdb/?per_page=2")
+    tabs = {t["slug"]: (t["count"], t["more"]) for t in response.context["group_tabs"]}
+    assert tabs == {"": (3, True), "computers": (2, False), "peripherals": (1, False), "network": (3, False),
+                    "cabling": (2, False), "software": (1, False)}  # fmt: skip
+    assert "1–2 of 3+ items" in html(response) and ">3+</span>" in html(response)
+    assert len(names_listed(response)) == 2
+    # A page further down counts as far as it: page 4 of 2 each needs 8 (and one more, for the next page).
+    response = client.get("/cmdb/?per_page=2&page=4")
+    assert "7–8 of 8+ items" in html(response) and len(names_listed(response)) == 2
+    assert response.context["table"].page.has_next()
+    response = client.get("/cmdb/?per_page=2&page=5")
+    assert "9–9 of 9 items" in html(response) and len(names_listed(response)) == 1
+    # Under the cap the counts are exact, as before.
+    monkeypatch.setattr(views, "COUNT_CAP", 10_000)
+    assert "1–2 of 9 items" in html(client.get("/cmdb/?per_page=2"))
+
+
+def test_the_pages_of_the_list_are_the_sorted_list_cut_in_pieces(net, elsewhere, client_for, consultant):
+    client = client_for(consultant)
+    everything = [row.record.pk for row in client.get("/cmdb/?per_page=100").context["table"].page.object_list]
+    pieces = []
+    for page in (1, 2, 3, 4, 5):  # 4, 4, 4, 4 and 2; the two MIS services, one at each school, in one order
+        response = client.get(f"/cmdb/?per_page=4&page={page}")
+        pieces += [row.record.pk for row in response.context["table"].page.object_list]
+    assert pieces == everything and len(everything) == 18
+
+
+def test_an_authoritys_rooms_wait_for_a_school_to_be_chosen(net, elsewhere, client_for, consultant, monkeypatch):
+    from cmdb import views
+
+    client = client_for(consultant)
+    assert 'value="" disabled>Choose a school' not in html(client.get("/cmdb/"))
+    monkeypatch.setattr(views, "LOCATION_OPTIONS_MAX", 6)  # each school has 5 rooms, buildings and sites
+    page = client.get("/cmdb/")
+    assert page.context["locations_need_school"] and 'value="" disabled>Choose a school' in html(page)
+    assert "Main site / Junior block" not in str(page.context["location_options"])
+    room = net.rooms["Classroom 4"]
+    chosen = client.get(f"/cmdb/?location_id={room.pk}")
+    assert f'<option value="{room.pk}" selected>{room.path} (Highfield' in html(chosen)
+    narrowed = client.get("/cmdb/?school=riverside")
+    assert not narrowed.context["locations_need_school"]
+    assert "(Riverside Academy)" in narrowed.context["location_options"]
+    assert "(Highfield" not in narrowed.context["location_options"]
+
+
 def test_a_consultant_filters_by_school(net, elsewhere, client_for, consultant):
     client = client_for(consultant)
     names = names_listed(client.get("/cmdb/?kind=switch"))
