@@ -49,8 +49,12 @@ def time_element(value) -> str:
     Django's general date formatter (a timeline draws hundreds of them: they were half its cost)."""
     if not value:
         return format_html('<time datetime=""></time>')
-    words = f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}, {value.hour:02d}:{value.minute:02d}"
-    return format_html('<time datetime="{}">{}</time>', value.isoformat(), words)
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), day_and_time(value))
+
+
+def day_and_time(value) -> str:
+    """What `date:"j M Y, H:i"` gives ("24 Nov 2026, 09:05") for a local time, without the general formatter."""
+    return f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}, {value.hour:02d}:{value.minute:02d}"
 
 
 STATUS_COLOURS = {

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 
-from fits.templatetags.fits_ui import PRIORITY_COLOURS
+from fits.templatetags.fits_ui import PRIORITY_COLOURS, day_and_time
 
 register = template.Library()
 
@@ -25,6 +26,23 @@ def age(value: datetime | None, now: datetime | None = None) -> str:
         return f"{hours} h"
     days = hours // 24
     return f"{days} d" if days < 28 else f"{days // 7} wk"
+
+
+@register.simple_tag
+def age_cell(row, now: datetime | None = None) -> str:
+    """The Age column: how old the ticket is and when it was last updated, each with its exact time on hover (as
+    `date:'c'` and `date:"j M Y, H:i"` wrote them, without the general date formatter: fifty rows, four dates each)."""
+    logged, updated = timezone.localtime(row.created_at), timezone.localtime(row.updated_at)
+    return format_html(
+        '<time datetime="{}" title="Logged {}">{}</time>\n            <div class="wb-meta"><time datetime="{}" '
+        'title="Last updated {}"><abbr title="last updated">upd.</abbr> {}</time></div>',
+        logged.isoformat(),
+        day_and_time(logged),
+        age(row.created_at, now),
+        updated.isoformat(),
+        day_and_time(updated),
+        age(row.updated_at, now),
+    )
 
 
 @register.simple_tag

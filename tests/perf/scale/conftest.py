@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres FITS_SCALE_DB=h_perf_500 make bench ARGS="-k scale -s"
 
 The named database is used as it is: never created, migrated, flushed or dropped (the incident-create scenario adds
-a few thousand tickets at its first school, and the compliance scenario records a run). Without FITS_SCALE_DB the
+a few thousand tickets at its last four schools, and the compliance scenario records a run). Without FITS_SCALE_DB the
 test database is created as usual and a small authority (FITS_SCALE_SCHOOLS schools, default 5) generated into it.
 """
 
