@@ -12,16 +12,20 @@ def current_school(request):
     user = request.user
     if not user.is_authenticated:
         return None
-    visible = School.objects.filter(is_active=True)
-    if not user.is_superuser:
-        visible = visible.filter(pk__in=user.visible_school_ids)
+    active = School.objects.filter(is_active=True)
     chosen = request.session.get(SESSION_KEY)
-    if chosen is not None:
-        school = visible.filter(pk=chosen).first()
+    if user.is_superuser:
+        school = active.filter(pk=chosen).first() if chosen is not None else None
         if school is not None:
             return school
-    schools = list(visible[:2])
-    return schools[0] if len(schools) == 1 else None
+        schools = list(active[:2])
+        return schools[0] if len(schools) == 1 else None
+    # A person's schools are known from their roles (active schools only): one query at most, by primary key,
+    # never the list of a consultant's 500 schools on every page.
+    visible = user.visible_school_ids
+    if chosen in visible:
+        return active.filter(pk=chosen).first()
+    return active.filter(pk=visible[0]).first() if len(visible) == 1 else None
 
 
 class CurrentSchoolMiddleware:
