@@ -1003,7 +1003,8 @@ LISTS: dict[str, Target] = {
     "api:incident-list": Target("incidents", ("staff", "tech", "consultant", "admin"), budget=9),
     "api:incident-activity": Target("comments", ("staff", "tech"), budget=10, small=1),
     "api:school-list": Target("schools", ("consultant", "admin"), budget=9, small=1),
-    "api:me": Target("memberships", ("tech",), budget=10, small=1),
+    # From two schools to fifty (with one, that school is the current one and is read; with more, none is chosen).
+    "api:me": Target("memberships", ("tech",), budget=10, small=2),
     "inventory:submission_list": Target("submissions", ("tech", "consultant", "admin"), budget=11, small=1),
     "inventory:settings": Target("submissions", ("netmgr", "tech"), budget=12, small=1),
     # The export streams its rows after the view returns: tests/cmdb/test_transfer.py counts them consumed too.
