@@ -192,12 +192,12 @@ def relied_on(school_id: int, roots: list[int]) -> dict[int, set[int]]:
         edges.setdefault(source, set()).add(target)
     found = {}
     for root in roots:
-        reached, todo = {root}, [root]
-        while todo:
-            for target in edges.get(todo.pop(), ()):
+        reached, frontier = {root}, [root]
+        while frontier:
+            for target in edges.get(frontier.pop(), ()):
                 if target not in reached:
                     reached.add(target)
-                    todo.append(target)
+                    frontier.append(target)
         found[root] = reached
     return found
 
