@@ -1012,41 +1012,27 @@ def export_csv(items: QuerySet[ConfigurationItem]) -> Iterator[str]:
     blank = [""] * len(ATTRIBUTE_COLUMNS)
     index = _ATTRIBUTE_INDEX
     formula = _FORMULA_START
+
+    def guarded(text: str) -> str:  # safe_cell() for the text columns, which are never None here
+        return "'" + text if text.startswith(formula) else text
+
     for batch in _batches(items, as_text=True):
         out.seek(0)
         out.truncate()
         plain = []  # consecutive items without attributes, written together
         for row in batch:
-            name = row[1]
-            kind = row[2]
-            status = row[3]
-            manufacturer = row[5]
-            model_name = row[6]
-            serial = row[7]
-            asset_tag = row[8]
-            uuid = row[9]
-            address = row[10]
-            supplier = row[12]
             cost = row[14]
-            notes = row[16]
             core = (
                 schools[row[0]],
-                "'" + name if name.startswith(formula) else name,
-                "'" + kind if kind.startswith(formula) else kind,
-                "'" + status if status.startswith(formula) else status,
+                *map(guarded, row[1:4]),  # name, kind, status
                 locations[row[4]],
-                "'" + manufacturer if manufacturer.startswith(formula) else manufacturer,
-                "'" + model_name if model_name.startswith(formula) else model_name,
-                "'" + serial if serial.startswith(formula) else serial,
-                "'" + asset_tag if asset_tag.startswith(formula) else asset_tag,
-                "'" + uuid if uuid.startswith(formula) else uuid,
-                "'" + address if address.startswith(formula) else address,
+                *map(guarded, row[5:11]),  # manufacturer, model, serial, asset tag, UUID, address
                 owners[row[11]],
-                "'" + supplier if supplier.startswith(formula) else supplier,
+                guarded(row[12]),  # supplier
                 _day(row[13]),
                 "" if cost is None else cost if cost.__class__ is str else f"{cost:.2f}",
                 _day(row[15]),
-                "'" + notes if notes.startswith(formula) else notes,
+                guarded(row[16]),  # notes
             )
             attributes = row[17]
             if not attributes or attributes == "{}":
