@@ -58,13 +58,15 @@ def test_a_later_success_resolves_it_unless_a_person_already_did(highfield, nigh
     assert first.status == Status.RESOLVED and "Resolved automatically" in first.resolution
     assert nightly.incident is None and nightly.alert == "" and nightly.status == "success"
     # A failure again: a new incident (the old one is resolved); a person resolves it; the success leaves it be.
-    services.backup_result_record(job=nightly, status="failed", finished_at=timezone.now() - timedelta(hours=2))
+    # Minutes after yesterday's success (two hours ago, just after midnight, would be before it: history only).
+    succeeded = nightly.results.first().finished_at
+    services.backup_result_record(job=nightly, status="failed", finished_at=succeeded + timedelta(minutes=1))
     nightly.refresh_from_db()
     second = nightly.incident
     assert second != first and job_incidents(nightly).count() == 2
     incidents.incident_transition(incident=second, action="resolve", actor=tech, note="Freed space on D:.",
                                   resolution_code="fixed")  # fmt: skip
-    services.backup_result_record(job=nightly, status="success", finished_at=timezone.now() - timedelta(hours=1))
+    services.backup_result_record(job=nightly, status="success", finished_at=succeeded + timedelta(minutes=2))
     second.refresh_from_db()
     assert second.resolution == "Freed space on D:." and BackupJob.objects.get(pk=nightly.pk).incident is None
 
