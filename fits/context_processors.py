@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils.html import format_html_join
 
 from fits.navigation import menu, menu_html
+from fits.scoping import among
 
 
 def navigation(request):
@@ -17,7 +18,7 @@ def navigation(request):
     switchable = School.objects.filter(is_active=True).only("pk", "name", "slug")
     if not user.is_superuser:
         # Someone of one school has nothing to switch to: no query for the switcher on their every page.
-        switchable = switchable.filter(pk__in=list(memberships)) if len(memberships) > 1 else []
+        switchable = switchable.filter(among("pk", memberships)) if len(memberships) > 1 else []
 
     def school_options() -> str:
         """The switcher's <option>s in one pass (a consultant's 500 schools through the template loop cost more);

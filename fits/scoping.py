@@ -11,11 +11,50 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import models
+from django.db.models.lookups import Lookup
 
 if TYPE_CHECKING:
     from fits.models import User
+
+
+class OneOfIds(Lookup):
+    """`column IN (ids)`, the ids sent to PostgreSQL as one array: `column = ANY('{1,2,...}'::bigint[])`.
+
+    PostgreSQL reads an IN list of two or more values as that very array, so the rows and the plan are the
+    same; but `__in` has Django prepare, and psycopg quote, each value on every query, which for a consultant's
+    500 schools cost about 3 ms a query, several times a page. Other databases get the plain IN list.
+    """
+
+    lookup_name = "one_of_ids"
+
+    def get_prep_lookup(self) -> list[int]:
+        return [int(pk) for pk in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet  # nothing matches, as `__in=[]`
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*params, *self.rhs)
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", (*params, self.rhs)
+
+
+def among(path: str, ids: Any) -> models.Q:
+    """`Q(<path>__in=ids)` for a list of ids (school ids, mostly), cheap however many there are.
+
+    One id stays `path = id` (an equality the planner can use to read an index in order); two or more go as
+    one array (OneOfIds).
+    """
+    ids = list(ids)
+    if len(ids) < 2:
+        return models.Q(**{f"{path}__in": ids})
+    return models.Q(OneOfIds(models.F(path), ids))
 
 
 class SchoolScopedQuerySet(models.QuerySet):
@@ -31,7 +70,7 @@ class SchoolScopedQuerySet(models.QuerySet):
         if user.is_superuser:
             return self
         school_ids = user.staff_school_ids if self.staff_only else user.visible_school_ids
-        return self.filter(**{f"{self.model.school_path}__in": school_ids})
+        return self.filter(among(self.model.school_path, school_ids))
 
     def of_school(self, school_id: int | None) -> SchoolScopedQuerySet:
         """Narrow to one school (the school switcher), or leave as is for "all my schools"."""
@@ -66,9 +105,9 @@ class SharedScopedQuerySet(SchoolScopedQuerySet):
     def _scope(self, school_ids) -> models.Q:
         from fits.models import School
 
-        authorities = School.objects.filter(pk__in=school_ids).values("authority_id")
+        authorities = School.objects.filter(among("pk", school_ids)).values("authority_id")
         return (
-            models.Q(school_id__in=school_ids)
+            among("school_id", school_ids)
             | models.Q(school__isnull=True, authority_id__in=authorities)
             | models.Q(school__isnull=True, authority__isnull=True)
         )
@@ -248,7 +287,7 @@ def schools_visible_to(user: User | Any) -> models.QuerySet:
     if user is None or not user.is_authenticated:
         return School.objects.none()
     schools = School.objects.filter(is_active=True)
-    return schools if user.is_superuser else schools.filter(pk__in=user.visible_school_ids)
+    return schools if user.is_superuser else schools.filter(among("pk", user.visible_school_ids))
 
 
 def people_visible_to(user: User | Any) -> models.QuerySet:
@@ -262,7 +301,7 @@ def people_visible_to(user: User | Any) -> models.QuerySet:
         return people
     school_ids = user.visible_school_ids
     return people.filter(
-        models.Q(membership__school__in=school_ids) | models.Q(authorityrole__authority__schools__in=school_ids)
+        among("membership__school", school_ids) | among("authorityrole__authority__schools", school_ids)
     ).distinct()
 
 

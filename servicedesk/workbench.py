@@ -143,14 +143,12 @@ def technicians_for(user: Any, school_id: int | None) -> QuerySet:
     """Who tickets can be assigned to: the technicians of the chosen school, or of every school `user` sees."""
     school_ids = [school_id] if school_id is not None else user.visible_school_ids
     technical = (Role.TECHNICIAN, Role.NETWORK_MANAGER)
-    members = Membership.objects.filter(school__in=school_ids, role__in=technical).values("user_id")
-    support = AuthorityRole.objects.filter(authority__schools__in=school_ids, role=AuthorityRoleKind.SUPPORT).values(
-        "user_id"
-    )
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(pk__in=members) | Q(pk__in=support))
-        .order_by("first_name", "last_name", "username")
+    members = Membership.objects.filter(school__in=school_ids, role__in=technical).values("user_id").order_by()
+    support = AuthorityRole.objects.filter(authority__schools__in=school_ids, role=AuthorityRoleKind.SUPPORT)
+    support = support.values("user_id").order_by()
+    # One list of ids (a UNION) that the people are read by key from: an OR of the two lists scans every person.
+    return User.objects.filter(is_active=True, pk__in=members.union(support)).order_by(
+        "first_name", "last_name", "username"
     )
 
 
