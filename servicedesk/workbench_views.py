@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Window
+from django.db.models import Count, Q, Window
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import View
 
 from fits import access
+from fits.pagination import in_page
 from fits.views import ScopedViewMixin, ServiceErrorMixin
 from incidents.models import HoldReason, Impact, Incident, ResolutionCode, Urgency
 from servicedesk import workbench
@@ -93,11 +94,11 @@ class WorkbenchMixin(ScopedViewMixin):
         total = None
         if searching:
             found = list(tickets.annotate(matches=Window(Count("pk"))).values_list("pk", "matches")[start:stop])
-            page = [pk for pk, _ in found]
+            page = Q(pk__in=[pk for pk, _ in found])
             total = found[0][1] if found else None
         else:
-            page = tickets.values("pk")[start:stop]
-        rows = with_due_state(tickets.model.objects.visible_to(self.request.user).filter(pk__in=page))
+            page = in_page(tickets.values("pk")[start:stop])
+        rows = with_due_state(tickets.model.objects.visible_to(self.request.user).filter(page))
         rows = list(
             rows.select_related("school", "reporter", "assignee", "group", "location", "ci").order_by(
                 *tickets.query.order_by
