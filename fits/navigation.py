@@ -28,10 +28,36 @@ class NavItem:
 
 
 def menu(user: Any, school: Any, path: str) -> list[dict[str, Any]]:
-    """The sidebar for `user`: groups of apps, each with the items they may use."""
+    """The sidebar for `user`: groups of apps, each with the items they may use, the current page marked."""
+    groups = {
+        key: [{"label": label, "items": [dict(item, active=False) for item in items]} for label, items in apps_]
+        for key, apps_ in _visible(user, school)
+    }
+    _mark_active(groups, path)
+    return [{"label": GROUPS[key], "apps": value} for key, value in groups.items() if value]
+
+
+# Who sees an item is a role predicate (fits.access: administrator or roles held at the school, or at any school
+# when none is chosen), so everyone with the same roles sees the same items: they are worked out once per process
+# for each distinct set, not forty predicates and reverses on every page.
+_SEEN: dict[tuple, tuple] = {}
+
+
+def _visible(user: Any, school: Any) -> tuple:
+    roles = user.roles_at(school.pk) if school is not None else frozenset(user.school_roles.values())
+    key = (user.is_superuser, school is None, roles)
+    if key not in _SEEN:
+        if len(_SEEN) > 1024:
+            _SEEN.clear()
+        _SEEN[key] = _work_out(user, school)
+    return _SEEN[key]
+
+
+def _work_out(user: Any, school: Any) -> tuple:
+    """((group key, ((app label, ((item label, url, icon), ...)), ...)), ...) for what `user` may use."""
     from fits import access
 
-    groups: dict[str, list[dict[str, Any]]] = {key: [] for key in GROUPS}
+    groups: dict[str, list[tuple]] = {key: [] for key in GROUPS}
     configs = sorted(
         (c for c in apps.get_app_configs() if getattr(c, "navigation", None)),
         key=lambda c: getattr(c, "fits_order", 100),
@@ -47,11 +73,10 @@ def menu(user: Any, school: Any, path: str) -> list[dict[str, Any]]:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 continue
-            items.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
+            items.append({"label": item.label, "url": url, "icon": item.icon})
         if items:
-            groups[config.fits_group].append({"label": config.verbose_name, "items": items})
-    _mark_active(groups, path)
-    return [{"label": GROUPS[key], "apps": value} for key, value in groups.items() if value]
+            groups[config.fits_group].append((config.verbose_name, tuple(items)))
+    return tuple((key, tuple(value)) for key, value in groups.items())
 
 
 def menu_html(menu_: list[dict[str, Any]]) -> str:
