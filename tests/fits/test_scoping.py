@@ -128,3 +128,19 @@ def test_ensure_same_school_refuses_records_of_two_schools(entries):
 def test_school_owned_rows_carry_the_scoped_manager():
     assert hasattr(Activity.objects, "visible_to")
     assert not hasattr(School.objects, "visible_to")  # a school is not owned by a school
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_among_selects_what_in_selects(highfield, riverside, westfield, count):
+    """`among` (one array of ids on PostgreSQL) keeps `__in`'s rows, negated too, over a relation too."""
+    from django.db.models import Q
+
+    from fits.scoping import among
+
+    ids = [school.pk for school in (highfield, riverside, westfield)][:count]
+    schools = School.objects.order_by("pk")
+    for path in ("pk", "authority__schools"):
+        assert list(schools.filter(among(path, ids))) == list(schools.filter(**{f"{path}__in": ids}))
+        assert list(schools.exclude(among(path, ids))) == list(schools.exclude(**{f"{path}__in": ids}))
+        either = among(path, ids) | Q(slug="westfield")
+        assert list(schools.filter(either)) == list(schools.filter(Q(**{f"{path}__in": ids}) | Q(slug="westfield")))
