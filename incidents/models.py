@@ -58,9 +58,10 @@ PRIORITY_MATRIX: dict[tuple[int, int], int] = {
 def priority_for(impact: int, urgency: int, *, authority_id: int | None = None) -> Priority:
     """The priority the impact x urgency matrix gives: the authority's own matrix, else the default."""
     if authority_id is not None:
-        rule = PriorityRule.objects.filter(authority_id=authority_id, impact=impact, urgency=urgency).first()
-        if rule is not None:
-            return Priority(rule.priority)
+        # One cell at most (priority_rule_unique): no order to work out.
+        rules = PriorityRule.objects.filter(authority_id=authority_id, impact=impact, urgency=urgency).order_by()
+        for priority in rules.values_list("priority", flat=True)[:1]:
+            return Priority(priority)
     return Priority(PRIORITY_MATRIX[(impact, urgency)])
 
 

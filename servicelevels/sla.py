@@ -80,7 +80,7 @@ def service_for(*, school, ci=None) -> ITService | None:
                 for pk in order:
                     if pk in found:
                         return found[pk]
-    return active.filter(is_default=True).first()
+    return next(iter(active.filter(is_default=True).order_by()[:1]), None)  # one at most (a constraint)
 
 
 @dataclass
