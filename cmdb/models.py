@@ -258,10 +258,10 @@ class CMDBQuerySet(SchoolScopedQuerySet):
 
 
 def count_capped(
-    queryset: models.QuerySet, column: str, subsets: dict[str, list[Any] | None], cap: int
+    queryset: models.QuerySet, column: str, subsets: dict[str, list[Any] | None], cap: int | dict[str, int]
 ) -> dict[str, int]:
     """How many rows of `queryset` have `column` in each subset's values (None: every row), counting no
-    further than cap + 1 (more than the cap). One query, its SQL built once.
+    further than cap + 1 (more than the cap); `cap` may be given per subset. One query, its SQL built once.
 
     The tabs of a list over an authority's 250,000 CIs: each count stops early instead of reading every row,
     and reads only `column` (with the filters' index holding it, the count reads the index alone).
@@ -271,9 +271,10 @@ def count_capped(
     sql, inner = queryset.order_by().values(*read).query.sql_with_params()
     name = connection.ops.quote_name(column)
     parts, params = [], list(inner)
-    for n, values in enumerate(subsets.values()):
+    for n, (key, values) in enumerate(subsets.items()):
+        limit = int(cap[key] if isinstance(cap, dict) else cap) + 1
         where = "" if values is None else f" WHERE s.{name} IN ({', '.join(['%s'] * len(values))})"
-        parts.append(f"(SELECT COUNT(*) FROM (SELECT 1 FROM matching AS s{where} LIMIT {int(cap) + 1}) AS c{n})")
+        parts.append(f"(SELECT COUNT(*) FROM (SELECT 1 FROM matching AS s{where} LIMIT {limit}) AS c{n})")
         params += values or []
     # The rows once in the statement (an authority's 500 school ids are sent once, not once per count); on
     # PostgreSQL NOT MATERIALIZED lets each count read the index for itself rather than all the rows first.

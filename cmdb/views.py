@@ -198,10 +198,12 @@ class ConfigurationItemListView(CMDBViewMixin, SingleTableMixin, FilterView):
         except ValueError:
             page, per_page = 1, self.paginate_by
         cap = max(COUNT_CAP, page * per_page)  # a page far down the list counts as far as it
-        subsets = {"": None} | {slug: [str(kind) for kind in kinds] for slug, (_, kinds) in GROUP_SLUGS.items()}
-        counted = count_capped(matching, "kind", subsets, cap)  # ci_list_idx: school, kind, status
         chosen = self.request.GET.get("group", "")
         chosen = chosen if chosen in GROUP_SLUGS else ""
+        subsets = {"": None} | {slug: [str(kind) for kind in kinds] for slug, (_, kinds) in GROUP_SLUGS.items()}
+        # Only the chosen tab's count pages the list; the others say "10,000+" past COUNT_CAP, whatever the page.
+        caps = {slug: cap if slug == chosen else COUNT_CAP for slug in subsets}
+        counted = count_capped(matching, "kind", subsets, caps)  # ci_list_idx: school, kind, status
         return {"tabs": counted, "list": counted[chosen], "list_cap": cap}
 
     @property

@@ -161,6 +161,12 @@ def test_the_tabs_and_the_pager_count_up_to_a_cap(net, client_for, tech, monkeyp
     response = client.get("/cmdb/?per_page=2&page=4")
     assert "7–8 of 8+ items" in html(response) and len(names_listed(response)) == 2
     assert response.context["table"].page.has_next()
+    # Only the list's own tab counts that far; the others stop at the cap, and read as on the first page.
+    assert response.context["view"].tab_counts["tabs"] == {"": 9, "computers": 2, "peripherals": 1, "network": 3,
+                                                           "cabling": 2, "software": 1}  # fmt: skip
+    assert {t["slug"]: (t["count"], t["more"]) for t in response.context["group_tabs"]} == tabs
+    network = client.get("/cmdb/?per_page=2&page=2&group=network").context["view"].tab_counts["tabs"]
+    assert network == {"": 4, "computers": 2, "peripherals": 1, "network": 3, "cabling": 2, "software": 1}
     response = client.get("/cmdb/?per_page=2&page=5")
     assert "9–9 of 9 items" in html(response) and len(names_listed(response)) == 1
     # Under the cap the counts are exact, as before.
