@@ -42,7 +42,9 @@ class OneOfIds(Lookup):
         if not self.rhs:
             raise EmptyResultSet
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", (*params, self.rhs)
+        # The array's text, written here: psycopg's list dumper tests every element with a regular expression.
+        ids = "{" + ",".join(map(str, self.rhs)) + "}"
+        return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", (*params, ids)
 
 
 def among(path: str, ids: Any) -> models.Q:
