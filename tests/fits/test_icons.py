@@ -6,6 +6,8 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 
+from fits.templatetags import fits_ui
+
 REPO = Path(settings.BASE_DIR)
 SPRITE = REPO / "static/vendor/tabler-icons/sprite.svg"
 IN_TEMPLATES = re.compile(r'\{%\s*icon\s+"([a-z0-9-]+)"')
@@ -18,6 +20,8 @@ def _used() -> dict[str, str]:
             continue
         for name in IN_TEMPLATES.findall(path.read_text()):
             used.setdefault(name, str(path.relative_to(REPO)))
+    for name in (*fits_ui.TIMELINE_ICONS.values(), fits_ui.TIMELINE_OTHER_ICON, fits_ui.TIMELINE_INTERNAL_ICON):
+        used.setdefault(name, "the timeline (fits_ui.timeline_items)")
     for config in apps.get_app_configs():
         for item in getattr(config, "navigation", []):
             used.setdefault(item.icon, f"{config.label} navigation")
