@@ -288,6 +288,17 @@ class Channel(models.TextChoices):
     MONITORING = "monitoring", "Monitoring"
 
 
+def _glance_rows(since) -> models.Q:
+    """The only tickets the glance's figures count (each figure's filter implies this): the open and resolved ones
+    and those logged or resolved since `since`. Said in the WHERE clause, the indexes find them; an authority's
+    1.5 million tickets are otherwise all read to count 45,000 (0.9 s, not 0.05)."""
+    return (
+        models.Q(status__in=[*OPEN_STATUSES, Status.RESOLVED])
+        | models.Q(created_at__gte=since)
+        | models.Q(resolved_at__gte=since)
+    )
+
+
 def _glance_aggregates(since) -> dict[str, models.Aggregate]:
     is_open = models.Q(status__in=OPEN_STATUSES)
     return {
@@ -348,11 +359,11 @@ class IncidentQuerySet(SchoolScopedQuerySet):
 
     def glance(self, *, since) -> dict[str, Any]:
         """The figures of the school-at-a-glance cards, in one query."""
-        return self.aggregate(**_glance_aggregates(since))
+        return self.filter(_glance_rows(since)).aggregate(**_glance_aggregates(since))
 
     def glance_by_school(self, *, since) -> dict[int, dict[str, Any]]:
         """The same figures per school, in one query: {school_id: figures}."""
-        rows = self.order_by().values("school_id").annotate(**_glance_aggregates(since))
+        rows = self.filter(_glance_rows(since)).order_by().values("school_id").annotate(**_glance_aggregates(since))
         return {row.pop("school_id"): row for row in rows}
 
     def count_by(self, field: str) -> dict[Any, int]:
