@@ -13,7 +13,6 @@ from typing import Any
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect, QueryDict
@@ -27,7 +26,6 @@ from django.views.generic import DetailView, FormView, ListView, View
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.rows import BoundRows
 
 from cmdb import services
 from cmdb.filters import (
@@ -75,6 +73,7 @@ from cmdb.tables import ConfigurationItemTable, LicenceTable, SoftwareTable
 from cmdb.topology import Impact, depends_on, impact, trace
 from fits import access
 from fits.activity import timeline
+from fits.pagination import COUNT_CAP, MAX_PER_PAGE, PageByIds
 from fits.scoping import schools_visible_to
 from fits.views import ScopedViewMixin, ServiceErrorMixin
 
@@ -104,40 +103,8 @@ def natural_key(text: str) -> list[Any]:
 # =============================================================================
 
 
-# A list's tabs count up to this many items each; beyond it they say "10,000+" (counting every CI of a
-# large authority on each page would cost more than the page itself).
-COUNT_CAP = 10_000
 # Above this many rooms over several schools, the location filter waits until a school is chosen.
 LOCATION_OPTIONS_MAX = 1_000
-
-
-# `?per_page=` asks for at most this many rows a page (a million would count and draw every CI at once).
-MAX_PER_PAGE = 500
-
-
-class ItemPaginator(Paginator):
-    """The CI list's pages: each page's rows found by their ids first (the sort and the skipped rows read
-    one narrow index), then read in full with their school, room and owner for those rows only."""
-
-    def __init__(self, object_list, per_page, *args, **kwargs):
-        super().__init__(object_list, min(int(per_page), MAX_PER_PAGE), *args, **kwargs)
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        rows = self.object_list
-        queryset = getattr(rows.data, "data", None)
-        if not isinstance(queryset, QuerySet) or queryset.query.distinct:
-            return super().page(number)
-        # The sort with the id last: equal names fall in one order on every page.
-        ordering = [*(queryset.query.order_by or queryset.model._meta.ordering)]
-        if not {"pk", "-pk", "id", "-id"} & set(ordering):
-            queryset = queryset.order_by(*ordering, "pk")
-        page = queryset.filter(pk__in=queryset.values("pk")[bottom:top])
-        return self._get_page(BoundRows(data=page, table=rows.table, pinned_data=rows.pinned_data), number, self)
 
 
 def _options(choices) -> str:
@@ -155,7 +122,7 @@ class ConfigurationItemListView(CMDBViewMixin, SingleTableMixin, FilterView):
     filterset_class = ConfigurationItemFilterSet
     template_name = "cmdb/ci_list.html"
     paginate_by = 25
-    paginator_class = ItemPaginator
+    paginator_class = PageByIds
 
     def get_queryset(self):
         return super().get_queryset().for_list()

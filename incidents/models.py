@@ -730,6 +730,9 @@ class Incident(SchoolOwned):
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="incident_open_priority_idx",
             ),
+            # The incident list's own order (priority, newest first; incidents.tables), over every ticket: a
+            # consultant's first page is read in order, not sorted out of an authority's 1.5 million.
+            models.Index(fields=["priority", "-created_at"], name="incident_list_order_idx"),
         ]
 
     def __str__(self) -> str:

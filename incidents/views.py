@@ -9,6 +9,7 @@ from django_tables2 import SingleTableMixin
 
 from fits import access
 from fits.activity import timeline
+from fits.pagination import PageByIds, capped_length
 from fits.views import RecordActionView, ScopedViewMixin
 from incidents import portal_views, selectors, services, work_views
 from incidents.filters import IncidentFilterSet
@@ -25,17 +26,31 @@ class IncidentListView(ScopedViewMixin, SingleTableMixin, FilterView):
     filterset_class = IncidentFilterSet
     template_name = "incidents/incident_list.html"
     paginate_by = 25
+    paginator_class = PageByIds
+    count_shown = ""
 
     def get_queryset(self):
         from servicelevels.sla import with_due_state
 
         return with_due_state(super().get_queryset().for_list())
 
+    def paginate_queryset(self, queryset, page_size):
+        # The table pages and counts the rows; the list view's own paginator would count them all again.
+        return None, None, queryset, False
+
+    def get_table_pagination(self, table):
+        paginate = super().get_table_pagination(table)
+        self.count_shown = capped_length(
+            table, page=self.request.GET.get("page"), per_page=self.request.GET.get("per_page") or self.paginate_by
+        )
+        return paginate
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_work"] = access.here_or_anywhere(access.can_route_incident).test(
             self.request.user, self.request.school
         )
+        context["count_shown"] = self.count_shown
         return context
 
     def get_table(self, **kwargs):
