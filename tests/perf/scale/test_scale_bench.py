@@ -16,8 +16,8 @@ Every figure is recorded with the machine's load: other engineers' tests share t
 
 from __future__ import annotations
 
-import os
 import multiprocessing
+import os
 import time
 import tracemalloc
 
@@ -271,8 +271,8 @@ def incident_create(report: Report, s: dict) -> None:
     )
 
     # Four clients, each its own process and connection, as a web server's workers or Celery's are (threads of one
-    # interpreter would measure its lock, not the service), for a few seconds. They are forked, so they run with this
-    # run's settings and database; the connection pool, which is not safe to fork, is closed first and made anew in each.
+    # interpreter would measure its lock, not the service), for a few seconds. They are forked, so they run with
+    # this run's settings and database; the connection pool, not safe to fork, is closed first and made in each.
     schools = s["schools"][-min(4, len(s["schools"])) :]
     desks = {sc.pk: User.objects.filter(username=f"{sc.slug}-desk1").get() for sc in schools}
     seconds_each = float(os.environ.get("FITS_SCALE_CREATE_SECONDS", "10"))
