@@ -5,18 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cmdb', '0003_ci_list_by_name_index'),
-        ('fits', '0003_system_account'),
-        ('incidents', '0011_incident_fk_indexes_covered'),
-        ('servicelevels', '0002_catalogue_agreements_clock'),
+        ("cmdb", "0003_ci_list_by_name_index"),
+        ("fits", "0003_system_account"),
+        ("incidents", "0011_incident_fk_indexes_covered"),
+        ("servicelevels", "0002_catalogue_agreements_clock"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['priority', '-created_at'], name='incident_list_order_idx'),
+            model_name="incident",
+            index=models.Index(fields=["priority", "-created_at"], name="incident_list_order_idx"),
         ),
     ]
