@@ -8,6 +8,16 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# (column, the index Django named for it)
+DROPPED = [
+    ("assignee_id", "incidents_incident_assignee_id_34068d21"),
+    ("category_id", "incidents_incident_category_id_adb8aa70"),
+    ("ci_id", "incidents_incident_ci_id_b7cd0c38"),
+    ("group_id", "incidents_incident_group_id_dbfb012a"),
+    ("reporter_id", "incidents_incident_reporter_id_ffffd929"),
+    ("school_id", "incidents_incident_school_id_64853ba0"),
+]
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -92,29 +102,10 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "incidents_incident_assignee_id_34068d21"',
-                    reverse_sql='CREATE INDEX "incidents_incident_assignee_id_34068d21" ON "incidents_incident" ("assignee_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "incidents_incident_category_id_adb8aa70"',
-                    reverse_sql='CREATE INDEX "incidents_incident_category_id_adb8aa70" ON "incidents_incident" ("category_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "incidents_incident_ci_id_b7cd0c38"',
-                    reverse_sql='CREATE INDEX "incidents_incident_ci_id_b7cd0c38" ON "incidents_incident" ("ci_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "incidents_incident_group_id_dbfb012a"',
-                    reverse_sql='CREATE INDEX "incidents_incident_group_id_dbfb012a" ON "incidents_incident" ("group_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "incidents_incident_reporter_id_ffffd929"',
-                    reverse_sql='CREATE INDEX "incidents_incident_reporter_id_ffffd929" ON "incidents_incident" ("reporter_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "incidents_incident_school_id_64853ba0"',
-                    reverse_sql='CREATE INDEX "incidents_incident_school_id_64853ba0" ON "incidents_incident" ("school_id")',
-                ),
+                    f'DROP INDEX IF EXISTS "{name}"',
+                    reverse_sql=f'CREATE INDEX "{name}" ON "incidents_incident" ("{column}")',
+                )
+                for column, name in DROPPED
             ],
         ),
     ]
